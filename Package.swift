@@ -1,0 +1,49 @@
+// swift-tools-version:6.0
+import PackageDescription
+
+// One module per concern; C enters only through the `C*` targets.
+let package = Package(
+    name: "ragd",
+    platforms: [.macOS(.v14)],
+    products: [
+        .executable(name: "ragd", targets: ["ragd"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.6.0"),
+    ],
+    targets: [
+        // MARK: C libraries (Debian -dev packages) and the shim for what Swift cannot call
+        .systemLibrary(name: "CFastCGI", pkgConfig: "fcgi", providers: [.apt(["libfcgi-dev"])]),
+        .systemLibrary(name: "CLibpq", pkgConfig: "libpq", providers: [.apt(["libpq-dev"])]),
+        .systemLibrary(name: "CHiredis", pkgConfig: "hiredis", providers: [.apt(["libhiredis-dev"])]),
+        .systemLibrary(name: "CCurl", pkgConfig: "libcurl", providers: [.apt(["libcurl4-openssl-dev"])]),
+        .target(name: "CRagdShim", linkerSettings: [.linkedLibrary("curl")]),
+
+        // MARK: Swift modules
+        .target(name: "RagdConfig"),
+        .target(name: "RagdLog", dependencies: [.product(name: "Logging", package: "swift-log")]),
+        .target(name: "RagdHTTP", dependencies: ["RagdLog", .product(name: "Logging", package: "swift-log")]),
+        .target(name: "RagdFastCGI", dependencies: ["CFastCGI", "CRagdShim", "RagdHTTP"]),
+        .target(name: "RagdPool", dependencies: ["CRagdShim", "RagdFastCGI", "RagdHTTP", "RagdLog",
+                                                 .product(name: "Logging", package: "swift-log")]),
+        .target(name: "RagdPostgres", dependencies: ["CLibpq"]),
+        .target(name: "RagdRedis", dependencies: ["CHiredis"]),
+        .target(name: "RagdCurl", dependencies: ["CCurl", "CRagdShim"]),
+        .target(name: "RagdApp", dependencies: ["RagdConfig", "RagdHTTP", "RagdLog", "RagdPostgres",
+                                                "RagdRedis", "RagdCurl",
+                                                .product(name: "Logging", package: "swift-log")]),
+        .executableTarget(name: "ragd", dependencies: [
+            "RagdApp", "RagdConfig", "RagdPool", "RagdFastCGI", "RagdLog",
+            .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            .product(name: "Logging", package: "swift-log"),
+        ]),
+
+        // MARK: Tests
+        .target(name: "RagdTesting", path: "Tests/RagdTesting"),
+        .testTarget(name: "RagdConfigTests", dependencies: ["RagdConfig"]),
+        .testTarget(name: "RagdHTTPTests", dependencies: ["RagdHTTP"]),
+        .testTarget(name: "RagdBackendTests", dependencies: ["RagdPostgres", "RagdRedis", "RagdCurl", "RagdTesting"]),
+        .testTarget(name: "RagdLiveTests", dependencies: ["RagdTesting", "RagdFastCGI"]),
+    ]
+)

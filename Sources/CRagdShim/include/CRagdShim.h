@@ -1,0 +1,50 @@
+// C helpers that Swift cannot express: variadic libcurl calls, wait(2) status macros,
+// atomics on memory shared across fork(), and async-signal-safe signal queueing.
+// Every symbol is prefixed CRagdShim_.
+#ifndef CRAGDSHIM_H
+#define CRAGDSHIM_H
+
+#include <stdint.h>
+#include <stddef.h>
+
+// MARK: wait(2) status macros
+int CRagdShim_WIFEXITED(int status);
+int CRagdShim_WEXITSTATUS(int status);
+int CRagdShim_WIFSIGNALED(int status);
+int CRagdShim_WTERMSIG(int status);
+
+// MARK: atomics on shared memory (sequentially consistent)
+uint64_t CRagdShim_atomic_load_u64(const uint64_t *p);
+void CRagdShim_atomic_store_u64(uint64_t *p, uint64_t v);
+uint64_t CRagdShim_atomic_fetch_add_u64(uint64_t *p, uint64_t v);
+int CRagdShim_atomic_cas_u64(uint64_t *p, uint64_t expected, uint64_t desired);
+
+// MARK: signals
+/// Creates the self-pipe once; returns its read end (non-blocking, close-on-exec) or -1.
+int CRagdShim_signal_queue_open(void);
+/// Routes `sig` into the self-pipe (one byte per delivery). `restart` sets SA_RESTART.
+int CRagdShim_signal_queue_watch(int sig, int restart);
+/// Closes the self-pipe, e.g. in a child that must not share the parent's queue.
+void CRagdShim_signal_queue_close(void);
+/// Restores the default disposition of `sig` and unblocks it.
+int CRagdShim_signal_default(int sig);
+/// Ignores `sig`.
+int CRagdShim_signal_ignore(int sig);
+/// Asks the kernel to send `sig` to this process when its parent dies.
+int CRagdShim_set_parent_death_signal(int sig);
+
+// MARK: libcurl (handle is a CURL *; option is a CURLoption / CURLINFO value)
+int CRagdShim_curl_setopt_long(void *handle, int option, long value);
+int CRagdShim_curl_setopt_pointer(void *handle, int option, const void *value);
+int CRagdShim_curl_setopt_write_function(void *handle,
+    size_t (*fn)(char *ptr, size_t size, size_t nmemb, void *userdata));
+int CRagdShim_curl_setopt_header_function(void *handle,
+    size_t (*fn)(char *ptr, size_t size, size_t nmemb, void *userdata));
+int CRagdShim_curl_setopt_read_function(void *handle,
+    size_t (*fn)(char *ptr, size_t size, size_t nmemb, void *userdata));
+int CRagdShim_curl_setopt_xferinfo_function(void *handle,
+    int (*fn)(void *userdata, int64_t dltotal, int64_t dlnow, int64_t ultotal, int64_t ulnow));
+int CRagdShim_curl_getinfo_long(void *handle, int info, long *out);
+int CRagdShim_curl_getinfo_double(void *handle, int info, double *out);
+
+#endif
