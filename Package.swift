@@ -22,19 +22,20 @@ let package = Package(
 
         // MARK: Swift modules
         .target(name: "RagdConfig"),
-        .target(name: "RagdLog", dependencies: [.product(name: "Logging", package: "swift-log")]),
-        .target(name: "RagdHTTP", dependencies: ["RagdLog", .product(name: "Logging", package: "swift-log")]),
-        .target(name: "RagdFastCGI", dependencies: ["CFastCGI", "CRagdShim", "RagdHTTP"]),
-        .target(name: "RagdPool", dependencies: ["CRagdShim", "RagdFastCGI", "RagdHTTP", "RagdLog",
+        .target(name: "RagdCore"),
+        .target(name: "RagdLog", dependencies: ["RagdCore", .product(name: "Logging", package: "swift-log")]),
+        .target(name: "RagdHTTP", dependencies: ["RagdCore", "RagdLog", .product(name: "Logging", package: "swift-log")]),
+        .target(name: "RagdFastCGI", dependencies: ["CFastCGI", "CRagdShim", "RagdCore", "RagdHTTP"]),
+        .target(name: "RagdPool", dependencies: ["CRagdShim", "RagdCore", "RagdFastCGI", "RagdHTTP", "RagdLog",
                                                  .product(name: "Logging", package: "swift-log")]),
         .target(name: "RagdPostgres", dependencies: ["CLibpq"]),
         .target(name: "RagdRedis", dependencies: ["CHiredis"]),
         .target(name: "RagdCurl", dependencies: ["CCurl", "CRagdShim"]),
-        .target(name: "RagdApp", dependencies: ["RagdConfig", "RagdHTTP", "RagdLog", "RagdPostgres",
+        .target(name: "RagdApp", dependencies: ["RagdCore", "RagdConfig", "RagdHTTP", "RagdLog", "RagdPostgres",
                                                 "RagdRedis", "RagdCurl",
                                                 .product(name: "Logging", package: "swift-log")]),
         .executableTarget(name: "ragd", dependencies: [
-            "RagdApp", "RagdConfig", "RagdPool", "RagdFastCGI", "RagdLog",
+            "RagdApp", "RagdConfig", "RagdCore", "RagdPool", "RagdFastCGI", "RagdLog",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
             .product(name: "Logging", package: "swift-log"),
         ]),
@@ -45,5 +46,8 @@ let package = Package(
         .testTarget(name: "RagdHTTPTests", dependencies: ["RagdHTTP"]),
         .testTarget(name: "RagdBackendTests", dependencies: ["RagdPostgres", "RagdRedis", "RagdCurl", "RagdTesting"]),
         .testTarget(name: "RagdLiveTests", dependencies: ["RagdTesting", "RagdFastCGI"]),
-    ]
+    ],
+    // Swift 5 mode: the worker threads and the fork-based pool are deliberately not
+    // Swift-concurrency code; strict Sendable checking would only add ceremony there.
+    swiftLanguageModes: [.v5]
 )

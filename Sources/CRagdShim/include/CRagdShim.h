@@ -33,6 +33,13 @@ int CRagdShim_signal_ignore(int sig);
 /// Asks the kernel to send `sig` to this process when its parent dies.
 int CRagdShim_set_parent_death_signal(int sig);
 
+/// Names the calling thread (shown by ps/top; at most 15 bytes are kept).
+void CRagdShim_set_thread_name(const char *name);
+
+// MARK: sockets
+/// accept4(fd, NULL, NULL, SOCK_CLOEXEC); glibc only declares accept4 under _GNU_SOURCE.
+int CRagdShim_accept_cloexec(int fd);
+
 // MARK: libcurl (handle is a CURL *; option is a CURLoption / CURLINFO value)
 int CRagdShim_curl_setopt_long(void *handle, int option, long value);
 int CRagdShim_curl_setopt_pointer(void *handle, int option, const void *value);

@@ -1,0 +1,32 @@
+import RagdCore
+import RagdHTTP
+
+/// The probe endpoints.
+///
+/// `/health` is liveness: it answers from the worker alone and never touches a dependency,
+/// so a database outage does not make Kubernetes restart healthy pods.
+/// `/health/ready` is readiness: every dependency is checked, concurrently, each bounded by
+/// its own timeout, so the whole probe is bounded by the slowest single timeout.
+public enum HealthRoutes {
+    public static func register(on router: inout Router, readiness: Readiness) {
+        router.get("/health") { _ in
+            Response.json(JSONText.object([
+                ("status", JSONText.quoted("healthy")),
+                ("timestamp", JSONText.quoted(Clock.iso8601Now())),
+            ]))
+        }
+        router.get("/health/ready") { _ in
+            let results = readiness.run()
+            let ready = results.allSatisfy { $0.outcome == nil }
+            let checks = results.map { result in
+                (result.name, JSONText.quoted(result.outcome.map { "error: " + $0 } ?? "ok"))
+            }
+            var response = Response.json(JSONText.object([
+                ("status", JSONText.quoted(ready ? "ready" : "not_ready")),
+                ("checks", JSONText.object(checks)),
+            ]), status: ready ? 200 : 503)
+            response.headers.set("Cache-Control", "no-store")
+            return response
+        }
+    }
+}

@@ -1,0 +1,65 @@
+import Dispatch
+import RagdCore
+
+/// A set of dependency checks run side by side.
+public final class Readiness: Sendable {
+    /// One dependency check. `run` returns nil when healthy, else a message that names
+    /// the problem without credentials. It must give up by itself after `timeout` seconds.
+    public struct Check: Sendable {
+        public var name: String
+        public var run: @Sendable (_ timeout: Double) -> String?
+
+        public init(name: String, run: @escaping @Sendable (Double) -> String?) {
+            self.name = name
+            self.run = run
+        }
+    }
+
+    public struct Result: Sendable {
+        public var name: String
+        /// nil when healthy.
+        public var outcome: String?
+    }
+
+    private let checks: [Check]
+    private let timeout: Double
+
+    /// - `timeout`: the bound of each check (HEALTH_CHECK_TIMEOUT, default 2 s).
+    public init(checks: [Check], timeout: Double) {
+        self.checks = checks
+        self.timeout = timeout
+    }
+
+    /// Runs every check concurrently and returns their results in registration order.
+    /// A check that overruns its own timeout is reported as timed out; the probe does not
+    /// wait for it beyond `timeout` plus a small grace.
+    public func run() -> [Result] {
+        let box = ResultBox(count: checks.count)
+        let group = DispatchGroup()
+        for (index, check) in checks.enumerated() {
+            group.enter()
+            DispatchQueue.global().async {
+                let outcome = check.run(self.timeout)
+                box.set(index, outcome)
+                group.leave()
+            }
+        }
+        _ = group.wait(timeout: .now() + .milliseconds(Int(timeout * 1000) + 250))
+        return checks.enumerated().map { index, check in
+            Result(name: check.name, outcome: box.get(index) ?? "timed out after \(timeout) s")
+        }
+    }
+}
+
+/// Results written by the check threads, read once the group is done or has timed out.
+private final class ResultBox: @unchecked Sendable {
+    private var values: [String??]
+    private let lock = PThreadMutex()
+
+    init(count: Int) { values = Array(repeating: nil, count: count) }
+
+    func set(_ index: Int, _ outcome: String?) { lock.withLock { values[index] = .some(outcome) } }
+
+    /// `.some(nil)` healthy, `.some(message)` failed, nil not finished.
+    func get(_ index: Int) -> String?? { lock.withLock { values[index] } }
+}

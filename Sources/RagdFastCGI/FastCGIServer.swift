@@ -1,0 +1,240 @@
+import CFastCGI
+import CRagdShim
+import RagdCore
+import RagdHTTP
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// Serves requests from the shared listening socket on the calling thread, until told to stop.
+///
+/// We accept connections ourselves and hand each one to libfcgi for the protocol: libfcgi's
+/// own accept blocks in `accept(2)` without a way to stop it (a thread blocked there ignores
+/// SIGTERM), while our `accept` times out (SO_RCVTIMEO on the listener) and re-checks
+/// `shouldStop`, so a graceful stop never waits on an idle thread.
+public final class FastCGIServer: @unchecked Sendable {
+    /// Called on the serving thread around each request (the pool's scoreboard uses them).
+    public struct Hooks: Sendable {
+        public var requestStarted: @Sendable (_ thread: Int, _ request: Request) -> Void
+        public var requestFinished: @Sendable (_ thread: Int, _ completed: CompletedRequest) -> Void
+
+        public init(requestStarted: @escaping @Sendable (Int, Request) -> Void = { _, _ in },
+                    requestFinished: @escaping @Sendable (Int, CompletedRequest) -> Void = { _, _ in }) {
+            self.requestStarted = requestStarted
+            self.requestFinished = requestFinished
+        }
+    }
+
+    private let listenFD: Int32
+    private let isTCP: Bool
+    private let maxBodyBytes: Int
+    private let responder: Responder
+    private let hooks: Hooks
+
+    /// Call once per process (after fork) before `serve`.
+    public static func initializeLibrary() {
+        _ = FCGX_Init()
+    }
+
+    /// - `maxBodyBytes`: larger request bodies get 413 without being read (default 50 MiB).
+    public init(listener: FastCGIListener, maxBodyBytes: Int = 50 * 1024 * 1024, responder: Responder, hooks: Hooks = Hooks()) {
+        self.listenFD = listener.fd
+        if case .tcp = listener.address { isTCP = true } else { isTCP = false }
+        self.maxBodyBytes = maxBodyBytes
+        self.responder = responder
+        self.hooks = hooks
+    }
+
+    /// The accept-serve loop of one thread. Returns once `shouldStop()` is true and the
+    /// request in hand (if any) is finished.
+    public func serve(thread: Int, shouldStop: () -> Bool) {
+        let request = UnsafeMutablePointer<FCGX_Request>.allocate(capacity: 1)
+        defer { request.deallocate() }
+        // listen_sock -1: libfcgi must never accept by itself (see the type's comment).
+        FCGX_InitRequest(request, -1, 0)
+        defer { FCGX_Free(request, 1) }
+
+        while !shouldStop() {
+            if request.pointee.ipcFd < 0 {
+                let fd = CRagdShim_accept_cloexec(listenFD)
+                if fd < 0 {
+                    switch errno {
+                    case EAGAIN, EWOULDBLOCK, EINTR, ECONNABORTED, EPROTO:
+                        continue
+                    case EMFILE, ENFILE, ENOBUFS, ENOMEM:
+                        usleep(10_000) // out of descriptors: back off instead of spinning
+                        continue
+                    default:
+                        usleep(10_000)
+                        continue
+                    }
+                }
+                if isTCP {
+                    var one: Int32 = 1
+                    setsockopt(fd, Int32(IPPROTO_TCP), TCP_NODELAY, &one, socklen_t(MemoryLayout<Int32>.size))
+                }
+                request.pointee.ipcFd = fd
+                // FCGX_Accept_r first "finishes" the previous request and would close a
+                // connection it believes is not kept; mark ours kept so it reads from it.
+                request.pointee.keepConnection = 1
+            }
+            guard FCGX_Accept_r(request) >= 0 else { continue }
+            handle(request, thread: thread)
+            FCGX_Finish_r(request)
+        }
+    }
+
+    // MARK: one request
+
+    private func handle(_ fcgi: UnsafeMutablePointer<FCGX_Request>, thread: Int) {
+        let started = Clock.monotonicNanoseconds()
+        let params = Self.readParams(fcgi.pointee.envp)
+        var request = Self.makeRequest(params)
+        hooks.requestStarted(thread, request)
+
+        var response: Response
+        let declaredLength = Int(params["CONTENT_LENGTH"] ?? "") ?? 0
+        if declaredLength > maxBodyBytes {
+            response = responder.refuse(request, with: .payloadTooLarge(limit: maxBodyBytes))
+        } else {
+            switch readBody(fcgi.pointee.in, expected: declaredLength) {
+            case .success(let body):
+                request.body = body
+                response = responder.respond(to: &request)
+            case .failure(let problem):
+                response = responder.refuse(request, with: problem)
+            }
+        }
+
+        let stream = OutputStream(fcgi.pointee.out)
+        let sent = write(response, to: stream, headOnly: request.method == "HEAD")
+        let completed = CompletedRequest(
+            requestID: request.requestID, method: request.method, route: request.route,
+            status: response.status,
+            durationSeconds: Double(Clock.monotonicNanoseconds() - started) / 1e9,
+            bytesSent: stream.bytesWritten, completed: sent)
+        responder.finished(completed)
+        hooks.requestFinished(thread, completed)
+    }
+
+    private func readBody(_ input: UnsafeMutablePointer<FCGX_Stream>?, expected: Int) -> Result<[UInt8], Problem> {
+        guard let input else { return .success([]) }
+        // nginx always sends CONTENT_LENGTH for a body (it buffers chunked uploads), so read
+        // what it announced, plus one byte to catch a body longer than announced.
+        let limit = min(expected, maxBodyBytes) + 1
+        var body = [UInt8](repeating: 0, count: limit)
+        var total = 0
+        while total < limit {
+            let n = body.withUnsafeMutableBytes { raw in
+                FCGX_GetStr(raw.baseAddress!.advanced(by: total).assumingMemoryBound(to: CChar.self), Int32(limit - total), input)
+            }
+            if n <= 0 { break }
+            total += Int(n)
+        }
+        if total > maxBodyBytes { return .failure(.payloadTooLarge(limit: maxBodyBytes)) }
+        if total < expected { return .failure(.badRequest("The request body ended after \(total) of \(expected) bytes.")) }
+        body.removeLast(limit - total)
+        return .success(body)
+    }
+
+    /// Sends the response; false when the client went away first.
+    private func write(_ response: Response, to stream: OutputStream, headOnly: Bool) -> Bool {
+        var head = "Status: \(response.status) \(HTTPStatus.reason(response.status))\r\n"
+        for field in response.headers {
+            head += field.name + ": " + field.value + "\r\n"
+        }
+        switch response.body {
+        case .bytes(let body):
+            head += "Content-Length: \(body.count)\r\n\r\n"
+            var out = Array(head.utf8)
+            if !headOnly { out.append(contentsOf: body) }
+            return (try? stream.write(out)) != nil
+        case .stream(let produce):
+            head += "\r\n"
+            do {
+                try stream.write(Array(head.utf8))
+                try stream.flush()
+                if !headOnly { try produce(stream) }
+                try stream.flush()
+                return true
+            } catch {
+                return false
+            }
+        }
+    }
+
+    // MARK: FastCGI params -> Request
+
+    static func readParams(_ envp: FCGX_ParamArray?) -> [String: String] {
+        var params: [String: String] = [:]
+        guard var cursor = envp else { return params }
+        while let entry = cursor.pointee {
+            let pair = String(cString: entry)
+            if let equals = pair.firstIndex(of: "=") {
+                params[String(pair[..<equals])] = String(pair[pair.index(after: equals)...])
+            }
+            cursor += 1
+        }
+        return params
+    }
+
+    /// Builds a `Request` from FastCGI params as nginx sends them (`fastcgi_params`).
+    public static func makeRequest(_ params: [String: String]) -> Request {
+        var headers = HTTPHeaders()
+        for (name, value) in params {
+            if name.hasPrefix("HTTP_") {
+                headers.add(String(name.dropFirst(5)).replacingUnderscores().lowercased(), value)
+            } else if name == "CONTENT_TYPE" || name == "CONTENT_LENGTH" {
+                if !value.isEmpty { headers.add(name.replacingUnderscores().lowercased(), value) }
+            }
+        }
+        // REQUEST_URI is the raw target (still percent-encoded); DOCUMENT_URI is nginx's
+        // decoded form, used only when REQUEST_URI is missing.
+        let target = params["REQUEST_URI"] ?? params["DOCUMENT_URI"] ?? "/"
+        let path: String
+        var query = params["QUERY_STRING"] ?? ""
+        if let mark = target.firstIndex(of: "?") {
+            path = String(target[..<mark])
+            if query.isEmpty { query = String(target[target.index(after: mark)...]) }
+        } else {
+            path = target
+        }
+        return Request(
+            method: (params["REQUEST_METHOD"] ?? "GET").uppercased(),
+            path: path.isEmpty ? "/" : path,
+            query: query,
+            headers: headers,
+            remoteAddress: params["REMOTE_ADDR"] ?? "",
+            requestID: RequestID.sanitize(params["HTTP_X_REQUEST_ID"]) ?? RequestID.generate())
+    }
+}
+
+private extension String {
+    func replacingUnderscores() -> String {
+        String(unicodeScalars.map { $0 == "_" ? "-" : Character($0) })
+    }
+}
+
+/// A libfcgi output stream as a `ResponseStream`.
+final class OutputStream: ResponseStream {
+    private let stream: UnsafeMutablePointer<FCGX_Stream>?
+    private(set) var bytesWritten = 0
+
+    init(_ stream: UnsafeMutablePointer<FCGX_Stream>?) {
+        self.stream = stream
+    }
+
+    func write(_ bytes: [UInt8]) throws {
+        guard let stream else { throw ResponseStreamError.clientGone }
+        if bytes.isEmpty { return }
+        let n = bytes.withUnsafeBytes { raw in
+            FCGX_PutStr(raw.baseAddress!.assumingMemoryBound(to: CChar.self), Int32(raw.count), stream)
+        }
+        guard n == Int32(bytes.count) else { throw ResponseStreamError.clientGone }
+        bytesWritten += bytes.count
+    }
+
+    func flush() throws {
+        guard let stream, FCGX_FFlush(stream) == 0 else { throw ResponseStreamError.clientGone }
+    }
+}

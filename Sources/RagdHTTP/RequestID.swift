@@ -1,0 +1,34 @@
+/// Request ids: nginx's `$request_id` (32 hex digits) is passed through; anything a client
+/// could use to inject into logs is replaced by a fresh id.
+public enum RequestID {
+    /// Accepts 1...128 characters from `[A-Za-z0-9._-]`, else nil.
+    public static func sanitize(_ candidate: String?) -> String? {
+        guard let candidate, !candidate.isEmpty, candidate.utf8.count <= 128 else { return nil }
+        for byte in candidate.utf8 {
+            switch byte {
+            case UInt8(ascii: "a")...UInt8(ascii: "z"), UInt8(ascii: "A")...UInt8(ascii: "Z"),
+                 UInt8(ascii: "0")...UInt8(ascii: "9"), UInt8(ascii: "-"), UInt8(ascii: "_"), UInt8(ascii: "."):
+                continue
+            default:
+                return nil
+            }
+        }
+        return candidate
+    }
+
+    /// 32 random hex digits, the same shape as nginx's `$request_id`.
+    public static func generate() -> String {
+        // SystemRandomNumberGenerator reads getrandom(2): unpredictable ids, safe after fork.
+        var rng = SystemRandomNumberGenerator()
+        let high = rng.next() as UInt64, low = rng.next() as UInt64
+        let bytes = (0..<16).map { i in UInt8(truncatingIfNeeded: (i < 8 ? high : low) >> (UInt64(i % 8) * 8)) }
+        let digits: [UInt8] = Array("0123456789abcdef".utf8)
+        var out = [UInt8]()
+        out.reserveCapacity(32)
+        for b in bytes {
+            out.append(digits[Int(b >> 4)])
+            out.append(digits[Int(b & 0x0f)])
+        }
+        return String(decoding: out, as: UTF8.self)
+    }
+}

@@ -1,0 +1,99 @@
+import Logging
+import RagdCore
+
+/// Turns a `Request` into a `Response`: routing, 404/405, error mapping, `X-Request-ID`;
+/// and, once the transport has sent the response, the access log line.
+/// Transport-independent, so it is tested in-process without FastCGI.
+public final class Responder: Sendable {
+    public let router: Router
+    private let logger: Logger
+
+    /// Called after each response is sent (e.g. metrics); default none.
+    public let observers: [@Sendable (CompletedRequest) -> Void]
+
+    public init(router: Router, logger: Logger = Logger(label: "ragd.http"),
+                observers: [@Sendable (CompletedRequest) -> Void] = []) {
+        self.router = router
+        self.logger = logger
+        self.observers = observers
+    }
+
+    /// Answers `request`; sets `request.route` to the matched template (or nil).
+    /// Never throws: every failure becomes a problem response.
+    public func respond(to request: inout Request) -> Response {
+        var response: Response
+        switch router.match(method: request.method, path: request.path) {
+        case .found(let template, let parameters, let handler):
+            request.route = template
+            request.pathParameters = parameters
+            do {
+                response = try handler(request)
+            } catch let problem as Problem {
+                response = problem.response(requestID: request.requestID, instance: request.path)
+            } catch {
+                // The error may carry internals; it goes to the log, not to the client.
+                logger.error("handler failed", metadata: [
+                    "request_id": .string(request.requestID), "route": .string(template),
+                    "error": .string(String(describing: error)),
+                ])
+                response = Problem.internalError().response(requestID: request.requestID, instance: request.path)
+            }
+        case .notFound:
+            response = Problem.notFound("No route matches \(request.path).")
+                .response(requestID: request.requestID, instance: request.path)
+        case .methodNotAllowed(let template, let allowed):
+            request.route = template
+            response = Problem.methodNotAllowed(method: request.method, allowed: allowed)
+                .response(requestID: request.requestID, instance: request.path)
+        }
+        response.headers.set("X-Request-ID", request.requestID)
+        return response
+    }
+
+    /// The answer for a request the transport refused before routing (e.g. body too large).
+    public func refuse(_ request: Request, with problem: Problem) -> Response {
+        var response = problem.response(requestID: request.requestID, instance: request.path)
+        response.headers.set("X-Request-ID", request.requestID)
+        return response
+    }
+
+    /// Writes the access log line and notifies observers. `route` is the template, or
+    /// `unmatched` when no route matched, so labels stay bounded.
+    public func finished(_ completed: CompletedRequest) {
+        if logger.logLevel <= .info {
+            logger.info("request", metadata: [
+                "request_id": .string(completed.requestID),
+                "method": .string(completed.method),
+                "route": .string(completed.route ?? "unmatched"),
+                "status": .stringConvertible(completed.status),
+                "duration_ms": .stringConvertible((completed.durationSeconds * 1_000_000).rounded() / 1000),
+                "bytes": .stringConvertible(completed.bytesSent),
+            ])
+        }
+        for observer in observers { observer(completed) }
+    }
+}
+
+/// What is known about a request once its response has been sent.
+public struct CompletedRequest: Sendable {
+    public var requestID: String
+    public var method: String
+    /// The route template, nil when no route matched.
+    public var route: String?
+    public var status: Int
+    public var durationSeconds: Double
+    public var bytesSent: Int
+    /// False when the client went away before the response was complete.
+    public var completed: Bool
+
+    public init(requestID: String, method: String, route: String?, status: Int,
+                durationSeconds: Double, bytesSent: Int, completed: Bool) {
+        self.requestID = requestID
+        self.method = method
+        self.route = route
+        self.status = status
+        self.durationSeconds = durationSeconds
+        self.bytesSent = bytesSent
+        self.completed = completed
+    }
+}

@@ -1,0 +1,93 @@
+/// A request handler. Throw a `Problem` to answer with it; any other error becomes a 500.
+public typealias Handler = @Sendable (Request) throws -> Response
+
+/// Routes on path *templates* such as `/v1/documents/{id}`. The template, never the raw
+/// path, is what metrics and logs label a request with, so their cardinality stays bounded.
+public struct Router: Sendable {
+    /// The result of looking a request up.
+    public enum Match {
+        case found(template: String, parameters: [String: String], handler: Handler)
+        case notFound
+        /// The path exists but not for this method; `allowed` is what the `Allow` header lists.
+        case methodNotAllowed(template: String, allowed: [String])
+    }
+
+    private enum Segment: Sendable, Equatable {
+        case literal(String)
+        case parameter(String)
+    }
+
+    private struct Route: Sendable {
+        var template: String
+        var segments: [Segment]
+        var handlers: [String: Handler]
+    }
+
+    private var routes: [Route] = []
+
+    public init() {}
+
+    /// Registers `handler` for `method` on `template`. A `{name}` segment matches one
+    /// non-empty path segment and is passed percent-decoded as `pathParameters[name]`.
+    /// Registering the same method and template twice is a programming error.
+    public mutating func add(_ method: String, _ template: String, _ handler: @escaping Handler) {
+        let segments = Self.split(template).map { part -> Segment in
+            if part.hasPrefix("{") && part.hasSuffix("}") && part.count > 2 {
+                return .parameter(String(part.dropFirst().dropLast()))
+            }
+            return .literal(part)
+        }
+        let method = method.uppercased()
+        if let index = routes.firstIndex(where: { $0.template == template }) {
+            precondition(routes[index].handlers[method] == nil, "duplicate route \(method) \(template)")
+            routes[index].handlers[method] = handler
+        } else {
+            routes.append(Route(template: template, segments: segments, handlers: [method: handler]))
+        }
+    }
+
+    public mutating func get(_ template: String, _ handler: @escaping Handler) { add("GET", template, handler) }
+    public mutating func post(_ template: String, _ handler: @escaping Handler) { add("POST", template, handler) }
+    public mutating func delete(_ template: String, _ handler: @escaping Handler) { add("DELETE", template, handler) }
+
+    /// Finds the route for `method` and the raw `path`. Literal segments win over
+    /// parameters (`/v1/documents/search` beats `/v1/documents/{id}`). `HEAD` falls back
+    /// to `GET` (the transport drops the body).
+    public func match(method: String, path: String) -> Match {
+        let parts = Self.split(path)
+        var best: (route: Route, parameters: [String: String], literals: Int)?
+        for route in routes where route.segments.count == parts.count {
+            var parameters: [String: String] = [:]
+            var literals = 0
+            var matched = true
+            for (segment, part) in zip(route.segments, parts) {
+                switch segment {
+                case .literal(let text):
+                    if text != part { matched = false } else { literals += 1 }
+                case .parameter(let name):
+                    if part.isEmpty { matched = false } else { parameters[name] = PercentDecoding.decode(part) }
+                }
+                if !matched { break }
+            }
+            if matched && (best == nil || literals > best!.literals) {
+                best = (route, parameters, literals)
+            }
+        }
+        guard let best else { return .notFound }
+        let method = method.uppercased()
+        if let handler = best.route.handlers[method] ?? (method == "HEAD" ? best.route.handlers["GET"] : nil) {
+            return .found(template: best.route.template, parameters: best.parameters, handler: handler)
+        }
+        var allowed = Set(best.route.handlers.keys)
+        if allowed.contains("GET") { allowed.insert("HEAD") }
+        return .methodNotAllowed(template: best.route.template, allowed: allowed.sorted())
+    }
+
+    /// `/a/b/` -> ["a", "b", ""]: a trailing slash is a different path, as in most APIs.
+    private static func split(_ path: String) -> [String] {
+        var trimmed = Substring(path)
+        if trimmed.hasPrefix("/") { trimmed = trimmed.dropFirst() }
+        if trimmed.isEmpty { return [] }
+        return trimmed.split(separator: "/", omittingEmptySubsequences: false).map(String.init)
+    }
+}
