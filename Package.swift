@@ -45,7 +45,7 @@ let package = Package(
         .testTarget(name: "RagdConfigTests", dependencies: ["RagdConfig"]),
         .testTarget(name: "RagdHTTPTests", dependencies: ["RagdHTTP"]),
         .testTarget(name: "RagdBackendTests", dependencies: ["RagdPostgres", "RagdRedis", "RagdCurl", "RagdTesting"]),
-        .testTarget(name: "RagdLiveTests", dependencies: ["RagdTesting", "RagdFastCGI"]),
+        .testTarget(name: "RagdLiveTests", dependencies: ["RagdTesting", "ragd"]),
     ],
     // Swift 5 mode: the worker threads and the fork-based pool are deliberately not
     // Swift-concurrency code; strict Sendable checking would only add ceremony there.

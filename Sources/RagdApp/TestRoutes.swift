@@ -1,6 +1,7 @@
 #if canImport(Glibc)
 import Glibc
 #endif
+import Logging
 import RagdCore
 import RagdHTTP
 
@@ -8,6 +9,7 @@ import RagdHTTP
 /// the live tests hold a request in flight or stream on demand.
 public enum TestRoutes {
     public static func register(on router: inout Router) {
+        let logger = Logger(label: "ragd.test-routes")
         // Holds the serving thread for `seconds` (default 1, at most 3600).
         router.get("/_test/sleep") { request in
             let seconds = Double(request.queryValue("seconds") ?? "1") ?? -1
@@ -15,9 +17,11 @@ public enum TestRoutes {
                 throw Problem(status: 422, code: "invalid-parameter", title: "Invalid parameter",
                               detail: "seconds must be a number from 0 to 3600")
             }
-            var request = timespec(tv_sec: Int(seconds), tv_nsec: Int((seconds - Double(Int(seconds))) * 1e9))
+            // Logged so a test knows the request is inside a worker before it acts.
+            logger.info("test sleep started", metadata: ["request_id": .string(request.requestID), "seconds": .stringConvertible(seconds)])
+            var duration = timespec(tv_sec: Int(seconds), tv_nsec: Int((seconds - Double(Int(seconds))) * 1e9))
             var remaining = timespec()
-            while nanosleep(&request, &remaining) != 0 && errno == EINTR { request = remaining }
+            while nanosleep(&duration, &remaining) != 0 && errno == EINTR { duration = remaining }
             return Response.json(JSONText.object([("slept", String(seconds))]))
         }
         // Streams `events` SSE events, `interval_ms` apart, flushing each one.
