@@ -1,0 +1,496 @@
+#!/usr/bin/env bash
+# The local ragd stack on one Debian 12 machine, as root:
+#
+#   scripts/stack.sh up [--release]   everything: services + ragd + nginx (HTTPS on 8443)
+#   scripts/stack.sh services         PostgreSQL, Redis, Milvus only (what the tests need)
+#   scripts/stack.sh install          only install missing packages and the Milvus venv
+#   scripts/stack.sh status           one line per service
+#   scripts/stack.sh down             stop everything this script started
+#
+# Everything listens on loopback. State lives in the stack dir ($RAGD_STACK_DIR, default
+# REPO/.stack, gitignored); sockets in $RAGD_RUN_DIR (default /run/ragd-stack).
+# Re-running `up` or `services` leaves running services alone: each one is recognised by
+# the pid file this script wrote (or, for PostgreSQL, pg_ctl status), so a second run
+# only starts what is missing. `down` stops only what this script started; a Milvus that
+# was already running and healthy on the Milvus ports is reused and left alone.
+#
+# Files written for others:
+#   $STACK/services.env  DATABASE_URL, REDIS_URL, MILVUS_HOST, MILVUS_PORT (the tests)
+#   $STACK/ragd.env      ragd's ENV_FILE (generated SECRET_KEY, kept across runs)
+#
+# RAGD_BIN=/path/to/ragd uses that binary instead of building one (swift build).
+# Ports (override with the variables): PostgreSQL 55432 (RAGD_PG_PORT), Redis 56379
+# (RAGD_REDIS_PORT), Milvus 19530 + health 9091 (fixed by milvus-server), nginx HTTP 8080
+# and HTTPS 8443 (RAGD_STACK_HTTP_PORT, RAGD_STACK_HTTPS_PORT).
+set -euo pipefail
+
+REPO=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+STACK=${RAGD_STACK_DIR:-$REPO/.stack}
+RUN=${RAGD_RUN_DIR:-/run/ragd-stack}
+VENV=${RAGD_VENV:-/opt/ragd-venv}
+PG_BIN=/usr/lib/postgresql/15/bin
+PG_PORT=${RAGD_PG_PORT:-55432}
+REDIS_PORT=${RAGD_REDIS_PORT:-56379}
+MILVUS_PORT=${RAGD_MILVUS_PORT:-19530}
+MILVUS_HEALTH_PORT=9091  # milvus-server always starts its health/metrics server here
+HTTP_PORT=${RAGD_STACK_HTTP_PORT:-8080}
+HTTPS_PORT=${RAGD_STACK_HTTPS_PORT:-8443}
+MILVUS_START_TIMEOUT=${RAGD_MILVUS_START_TIMEOUT:-300}
+
+# Debian packages the stack and the build need (the Swift toolchain is not among them).
+PACKAGES=(
+    postgresql-15 postgresql-client-15 redis-server redis-tools nginx
+    libfcgi-dev libhiredis-dev libcurl4-openssl-dev libpq-dev pkg-config
+    openssl gettext-base python3 python3-venv curl ca-certificates util-linux
+)
+
+say() { echo "stack: $*"; }
+die() { echo "stack: error: $*" >&2; exit 1; }
+
+require_root() {
+    [ "$(id -u)" = 0 ] || die "run as root (it installs packages and starts PostgreSQL as the postgres user)"
+}
+
+# ---- helpers ------------------------------------------------------------------------
+
+port_open() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
+
+# pid_alive FILE WORD: the pid in FILE is running and its command line contains WORD
+# (so a recycled pid is not mistaken for our process).
+pid_alive() {
+    local pid
+    [ -s "$1" ] || return 1
+    pid=$(head -n 1 "$1")
+    [ -r "/proc/$pid/cmdline" ] && tr '\0' ' ' <"/proc/$pid/cmdline" | grep -q -- "$2"
+}
+
+# wait_until SECONDS WHAT COMMAND...: poll COMMAND until it succeeds or time runs out.
+wait_until() {
+    local deadline=$((SECONDS + $1))
+    shift 2  # WHAT only labels the call
+    until "$@" 2>/dev/null; do
+        [ $SECONDS -lt $deadline ] || return 1
+        sleep 0.2
+    done
+}
+
+# stop_pid FILE WORD SIGNAL SECONDS: signal the process, wait for it (and its process
+# group: our daemons run in their own session) to exit, then SIGKILL what is left.
+stop_pid() {
+    local file=$1 word=$2 sig=$3 secs=$4 pid
+    pid_alive "$file" "$word" || { rm -f "$file"; return 0; }
+    pid=$(head -n 1 "$file")
+    kill "-$sig" "$pid" 2>/dev/null || true
+    if ! wait_until "$secs" "$word to exit" group_gone "$pid"; then
+        say "$word (pid $pid) still running after ${secs}s; killing it"
+        kill -KILL -- "-$pid" 2>/dev/null || kill -KILL "$pid" 2>/dev/null || true
+        wait_until 10 "$word to die" group_gone "$pid" || true
+    fi
+    rm -f "$file"
+}
+# No live process (zombies awaiting their reaper do not count) has pid or pgid $1.
+group_gone() {
+    local f line fields
+    for f in /proc/[0-9]*/stat; do
+        line=$(cat "$f" 2>/dev/null) || continue
+        # "pid (comm) state ppid pgrp ...": comm may contain spaces and parentheses.
+        read -r -a fields <<<"${line##*) }"
+        [ "${fields[0]}" = Z ] && continue
+        [ "${line%% *}" = "$1" ] || [ "${fields[2]}" = "$1" ] && return 1
+    done
+    return 0
+}
+
+# A directory under the stack dir when USER can reach it (the repository may live
+# somewhere like /root that postgres or nobody cannot traverse), else a per-stack
+# directory under /var/lib/ragd-stack.
+reachable_dir() {
+    local user=$1 name=$2 base
+    if runuser -u "$user" -- test -x "$STACK" 2>/dev/null; then
+        echo "$STACK/$name"
+    else
+        base=/var/lib/ragd-stack/$(printf %s "$STACK" | sha256sum | cut -c1-12)
+        mkdir -p "$base" && chmod 0755 /var/lib/ragd-stack "$base"
+        echo "$base/$name"
+    fi
+}
+
+as_postgres() { (cd / && runuser -u postgres -- "$@"); }
+
+# A value kept across runs in $STACK/secrets (generated once).
+secret() {
+    local file=$STACK/secrets/$1
+    if [ ! -s "$file" ]; then
+        install -d -m 0700 "$STACK/secrets"
+        (umask 077 && openssl rand -hex "$2" >"$file")
+    fi
+    cat "$file"
+}
+
+# ---- install ----------------------------------------------------------------------
+
+install_packages() {
+    local missing=() p
+    for p in "${PACKAGES[@]}"; do
+        dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
+    done
+    if [ ${#missing[@]} -gt 0 ]; then
+        say "installing ${missing[*]}"
+        apt-get update -q
+        DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends "${missing[@]}"
+    fi
+    if [ ! -x "$VENV/bin/milvus-server" ]; then
+        say "installing milvus==2.3.5 into $VENV"
+        /usr/bin/python3 -m venv "$VENV"
+        "$VENV/bin/pip" install -q --disable-pip-version-check milvus==2.3.5
+    fi
+}
+
+# ---- PostgreSQL 15 ----------------------------------------------------------------
+
+pg_root() { reachable_dir postgres postgres; }
+
+pg_running() { [ -s "$1/PG_VERSION" ] && as_postgres "$PG_BIN/pg_ctl" -D "$1" status >/dev/null 2>&1; }
+
+start_postgres() {
+    local root data password
+    root=$(pg_root)
+    data=$root/data
+    password=$(secret pg-password 24)
+    install -d -o postgres -g postgres -m 0700 "$root"
+    install -d -m 0755 "$RUN"
+    install -d -o postgres -g postgres -m 0755 "$RUN/pg"
+    if [ ! -s "$data/PG_VERSION" ]; then
+        say "initdb $data"
+        as_postgres "$PG_BIN/initdb" -D "$data" -U postgres -E UTF8 --no-locale \
+            --auth-local=peer --auth-host=scram-sha-256 >"$root/initdb.log"
+        cat >>"$data/postgresql.conf" <<EOF
+
+# ragd local stack (scripts/stack.sh)
+listen_addresses = '127.0.0.1'
+port = $PG_PORT
+unix_socket_directories = '$RUN/pg'
+# Each ragd worker thread holds a connection and tests run several ragd instances.
+max_connections = 200
+# Throwaway local data: trade crash safety for speed.
+fsync = off
+synchronous_commit = off
+full_page_writes = off
+EOF
+    fi
+    if pg_running "$data"; then
+        say "postgresql already running on $PG_PORT"
+    else
+        port_open "$PG_PORT" && die "port $PG_PORT is in use by something that is not this stack's PostgreSQL"
+        say "starting postgresql on 127.0.0.1:$PG_PORT"
+        as_postgres "$PG_BIN/pg_ctl" -D "$data" -l "$root/postgres.log" -w -t 60 start >/dev/null \
+            || { tail -n 20 "$root/postgres.log" >&2; die "postgresql did not start"; }
+    fi
+    # Idempotent provisioning; the password goes over stdin, never on a command line.
+    as_postgres "$PG_BIN/psql" -X -q -h "$RUN/pg" -p "$PG_PORT" -d postgres -v ON_ERROR_STOP=1 >/dev/null <<EOF
+\set pw '$password'
+SELECT 'CREATE ROLE ragd' WHERE NOT EXISTS (SELECT FROM pg_roles WHERE rolname = 'ragd') \gexec
+ALTER ROLE ragd WITH LOGIN CREATEDB PASSWORD :'pw';
+SELECT 'CREATE DATABASE ragdb OWNER ragd' WHERE NOT EXISTS (SELECT FROM pg_database WHERE datname = 'ragdb') \gexec
+EOF
+}
+
+stop_postgres() {
+    local data
+    data=$(pg_root)/data
+    if pg_running "$data"; then
+        say "stopping postgresql"
+        as_postgres "$PG_BIN/pg_ctl" -D "$data" -m fast -w -t 60 stop >/dev/null
+    fi
+}
+
+status_postgres() {
+    local data
+    data=$(pg_root)/data
+    if pg_running "$data"; then
+        echo "postgresql  running  pid $(head -n 1 "$data/postmaster.pid")  127.0.0.1:$PG_PORT  db ragdb"
+    else
+        echo "postgresql  stopped"
+    fi
+}
+
+# ---- Redis ------------------------------------------------------------------------
+
+redis_ping() { [ "$(redis-cli -h 127.0.0.1 -p "$REDIS_PORT" ping 2>/dev/null)" = PONG ]; }
+
+start_redis() {
+    local dir=$STACK/redis
+    if pid_alive "$dir/redis.pid" redis-server; then
+        say "redis already running on $REDIS_PORT"
+        return
+    fi
+    port_open "$REDIS_PORT" && die "port $REDIS_PORT is in use by something that is not this stack's Redis"
+    mkdir -p "$dir"
+    say "starting redis on 127.0.0.1:$REDIS_PORT"
+    # A cache and rate-limit store for tests: no persistence.
+    redis-server --bind 127.0.0.1 --port "$REDIS_PORT" --save "" --appendonly no \
+        --daemonize yes --pidfile "$dir/redis.pid" --logfile "$dir/redis.log" --dir "$dir"
+    wait_until 30 redis redis_ping || { tail -n 20 "$dir/redis.log" >&2; die "redis did not answer PING"; }
+}
+
+stop_redis() {
+    local dir=$STACK/redis
+    pid_alive "$dir/redis.pid" redis-server || return 0
+    say "stopping redis"
+    redis-cli -h 127.0.0.1 -p "$REDIS_PORT" shutdown nosave >/dev/null 2>&1 || true
+    stop_pid "$dir/redis.pid" redis-server TERM 20
+}
+
+status_redis() {
+    if pid_alive "$STACK/redis/redis.pid" redis-server; then
+        echo "redis       running  pid $(cat "$STACK/redis/redis.pid")  127.0.0.1:$REDIS_PORT"
+    else
+        echo "redis       stopped"
+    fi
+}
+
+# ---- Milvus standalone ------------------------------------------------------------
+
+# Ready = health endpoint says OK and the REST API on the proxy port answers.
+milvus_ready() {
+    curl -fsS -m 3 "http://127.0.0.1:$MILVUS_HEALTH_PORT/healthz" 2>/dev/null | grep -q OK &&
+        curl -fsS -m 3 -o /dev/null "http://127.0.0.1:$MILVUS_PORT/v1/vector/collections"
+}
+
+milvus_ours_alive() { pid_alive "$STACK/milvus/milvus.pid" milvus-server; }
+
+# While our Milvus starts: ready, or fail as soon as its process has died.
+milvus_ready_or_dead() { milvus_ready || ! milvus_ours_alive; }
+
+start_milvus() {
+    local dir=$STACK/milvus
+    if milvus_ours_alive; then
+        say "milvus already started by this stack"
+    elif milvus_ready; then
+        say "reusing the Milvus already running on $MILVUS_PORT (not started here; 'down' leaves it running)"
+        return
+    elif port_open "$MILVUS_PORT" || port_open "$MILVUS_HEALTH_PORT"; then
+        # Another Milvus may be starting up; give it the same deadline as ours.
+        say "ports $MILVUS_PORT/$MILVUS_HEALTH_PORT are taken; waiting for that Milvus to become ready"
+        wait_until "$MILVUS_START_TIMEOUT" milvus milvus_ready \
+            || die "ports $MILVUS_PORT/$MILVUS_HEALTH_PORT are in use but no healthy Milvus answers there"
+        say "reusing the Milvus already running on $MILVUS_PORT (not started here)"
+        return
+    else
+        mkdir -p "$dir"
+        say "starting milvus standalone on 127.0.0.1:$MILVUS_PORT (takes 30-60 s)"
+        # Own session, so `down` can reach milvus-server's child `milvus run standalone`.
+        # --proxy-port pins the port: milvus-server would otherwise pick the next free one.
+        setsid "$VENV/bin/milvus-server" --data "$dir/data" --proxy-port "$MILVUS_PORT" \
+            >"$dir/milvus-server.log" 2>&1 </dev/null &
+        echo $! >"$dir/milvus.pid"
+    fi
+    wait_until "$MILVUS_START_TIMEOUT" milvus milvus_ready_or_dead || true
+    if ! milvus_ready; then
+        tail -n 20 "$dir/milvus-server.log" "$dir/data/logs/milvus-stderr.log" >&2 2>/dev/null || true
+        die "milvus did not become ready within ${MILVUS_START_TIMEOUT}s"
+    fi
+}
+
+stop_milvus() {
+    milvus_ours_alive || { rm -f "$STACK/milvus/milvus.pid"; return 0; }
+    say "stopping milvus"
+    # milvus-server stops its child on SIGINT (its SIGTERM would orphan the child).
+    stop_pid "$STACK/milvus/milvus.pid" milvus-server INT 60
+}
+
+status_milvus() {
+    if milvus_ours_alive; then
+        echo "milvus      running  pid $(cat "$STACK/milvus/milvus.pid")  127.0.0.1:$MILVUS_PORT  $(milvus_ready && echo ready || echo starting)"
+    elif milvus_ready; then
+        echo "milvus      running  (not started by this stack)  127.0.0.1:$MILVUS_PORT  ready"
+    else
+        echo "milvus      stopped"
+    fi
+}
+
+write_services_env() {
+    (umask 077 && cat >"$STACK/services.env.tmp" <<EOF
+DATABASE_URL=postgres://ragd:$(secret pg-password 24)@127.0.0.1:$PG_PORT/ragdb
+REDIS_URL=redis://127.0.0.1:$REDIS_PORT/0
+MILVUS_HOST=127.0.0.1
+MILVUS_PORT=$MILVUS_PORT
+EOF
+    )
+    mv "$STACK/services.env.tmp" "$STACK/services.env"
+}
+
+# ---- TLS certificate --------------------------------------------------------------
+
+ensure_cert() {
+    local dir=$STACK/tls
+    [ -s "$dir/tls.crt" ] && [ -s "$dir/tls.key" ] && return
+    install -d -m 0700 "$dir"
+    say "creating a self-signed certificate for localhost"
+    (umask 077 && openssl req -x509 -newkey rsa:2048 -nodes -days 825 -subj /CN=localhost \
+        -addext "subjectAltName=DNS:localhost,IP:127.0.0.1" \
+        -keyout "$dir/tls.key" -out "$dir/tls.crt" 2>/dev/null)
+}
+
+# ---- ragd -------------------------------------------------------------------------
+
+# nginx workers run as nobody:nogroup. The socket directory is root:nogroup 0750 and
+# ragd creates the socket root:nogroup 0660: the workers can connect, other users
+# cannot even see the socket.
+RAGD_SOCKET_DIR=$RUN/ragd
+
+start_ragd() {
+    local dir=$STACK/ragd config=debug bin secret_key
+    [ "${1:-}" = --release ] && config=release
+    if pid_alive "$dir/ragd.pid" ragd; then
+        say "ragd already running (pid $(cat "$dir/ragd.pid"))"
+        return
+    fi
+    mkdir -p "$dir"
+    if [ -n "${RAGD_BIN:-}" ]; then
+        bin=$RAGD_BIN  # a prebuilt binary: no build
+    else
+        say "building ragd ($config)"
+        (cd "$REPO" && swift build -c "$config")
+        bin=$REPO/.build/$config/ragd
+    fi
+    [ -x "$bin" ] || die "no ragd binary at $bin"
+    install -d -o root -g nogroup -m 0750 "$RAGD_SOCKET_DIR"
+    secret_key=$(secret secret-key 32)
+    (umask 077 && cat >"$STACK/ragd.env" <<EOF
+ENVIRONMENT=development
+SECRET_KEY=$secret_key
+DATABASE_URL=postgres://ragd:$(secret pg-password 24)@127.0.0.1:$PG_PORT/ragdb
+REDIS_URL=redis://127.0.0.1:$REDIS_PORT/0
+MILVUS_HOST=127.0.0.1
+MILVUS_PORT=$MILVUS_PORT
+FCGI_LISTEN=unix:$RAGD_SOCKET_DIR/ragd.sock
+FCGI_SOCKET_MODE=0660
+FCGI_SOCKET_OWNER=root:nogroup
+WORKERS=2
+THREADS=4
+LOG_LEVEL=info
+EOF
+    )
+    rm -f "$RAGD_SOCKET_DIR/ragd.sock"
+    say "starting ragd ($bin serve)"
+    # A clean environment: ragd reads the environment before the .env file, so stray
+    # variables of the calling shell must not override ragd.env.
+    env -i PATH=/usr/local/bin:/usr/bin:/bin HOME=/root LANG=C.UTF-8 ENV_FILE="$STACK/ragd.env" \
+        setsid "$bin" serve >>"$dir/ragd.log" 2>&1 </dev/null &
+    echo $! >"$dir/ragd.pid"
+    if ! wait_until 60 "ragd socket" ragd_socket_or_dead || ! [ -S "$RAGD_SOCKET_DIR/ragd.sock" ]; then
+        tail -n 20 "$dir/ragd.log" >&2
+        die "ragd did not create $RAGD_SOCKET_DIR/ragd.sock"
+    fi
+}
+ragd_socket_or_dead() { [ -S "$RAGD_SOCKET_DIR/ragd.sock" ] || ! pid_alive "$STACK/ragd/ragd.pid" ragd; }
+
+stop_ragd() {
+    pid_alive "$STACK/ragd/ragd.pid" ragd || { rm -f "$STACK/ragd/ragd.pid"; return 0; }
+    say "stopping ragd (TERM: graceful)"
+    stop_pid "$STACK/ragd/ragd.pid" ragd TERM 40
+}
+
+status_ragd() {
+    if pid_alive "$STACK/ragd/ragd.pid" ragd; then
+        echo "ragd        running  pid $(cat "$STACK/ragd/ragd.pid")  unix:$RAGD_SOCKET_DIR/ragd.sock"
+    else
+        echo "ragd        stopped"
+    fi
+}
+
+# ---- nginx ------------------------------------------------------------------------
+
+nginx_dir() { reachable_dir nobody nginx; }
+
+start_nginx() {
+    local dir
+    dir=$(nginx_dir)
+    if pid_alive "$dir/logs/nginx.pid" nginx; then
+        say "nginx already running"
+        return
+    fi
+    port_open "$HTTP_PORT" && die "port $HTTP_PORT is in use by something that is not this stack's nginx"
+    port_open "$HTTPS_PORT" && die "port $HTTPS_PORT is in use by something that is not this stack's nginx"
+    RAGD_TLS_MODE=terminate RAGD_HTTP_PORT=127.0.0.1:$HTTP_PORT RAGD_HTTPS_PORT=127.0.0.1:$HTTPS_PORT \
+        RAGD_FASTCGI_UPSTREAM=unix:$RAGD_SOCKET_DIR/ragd.sock \
+        RAGD_TLS_CERT=$STACK/tls/tls.crt RAGD_TLS_KEY=$STACK/tls/tls.key RAGD_ACCESS_LOG=logs/access.log \
+        "$REPO/scripts/render-nginx.sh" "$dir"
+    chmod 0755 "$dir"
+    nginx -t -q -p "$dir" -c nginx.conf
+    say "starting nginx on https://127.0.0.1:$HTTPS_PORT and http://127.0.0.1:$HTTP_PORT"
+    nginx -p "$dir" -c nginx.conf
+}
+
+stop_nginx() {
+    local dir
+    dir=$(nginx_dir)
+    pid_alive "$dir/logs/nginx.pid" nginx || return 0
+    say "stopping nginx (graceful quit)"
+    stop_pid "$dir/logs/nginx.pid" nginx QUIT 30
+}
+
+status_nginx() {
+    local dir
+    dir=$(nginx_dir)
+    if pid_alive "$dir/logs/nginx.pid" nginx; then
+        echo "nginx       running  pid $(cat "$dir/logs/nginx.pid")  https://127.0.0.1:$HTTPS_PORT  http://127.0.0.1:$HTTP_PORT  logs $dir/logs"
+    else
+        echo "nginx       stopped"
+    fi
+}
+
+https_health() { curl -ksf -m 5 -o /dev/null "https://127.0.0.1:$HTTPS_PORT/health"; }
+
+# ---- commands ---------------------------------------------------------------------
+
+cmd_services() {
+    require_root
+    install_packages
+    mkdir -p "$STACK"
+    start_postgres
+    start_redis
+    start_milvus
+    write_services_env
+    say "services ready; settings in $STACK/services.env"
+}
+
+cmd_up() {
+    cmd_services
+    ensure_cert
+    start_ragd "$@"
+    start_nginx
+    wait_until 60 "https health" https_health || {
+        tail -n 20 "$STACK/ragd/ragd.log" >&2
+        die "https://127.0.0.1:$HTTPS_PORT/health did not answer"
+    }
+    say "ragd is up: https://127.0.0.1:$HTTPS_PORT  (self-signed: curl -k, or --cacert $STACK/tls/tls.crt)"
+}
+
+cmd_down() {
+    require_root
+    stop_nginx
+    stop_ragd
+    stop_milvus
+    stop_redis
+    stop_postgres
+    say "stopped"
+}
+
+cmd_status() {
+    status_postgres
+    status_redis
+    status_milvus
+    status_ragd
+    status_nginx
+}
+
+case ${1:-} in
+    up) shift; cmd_up "$@" ;;
+    services) cmd_services ;;
+    install) require_root; install_packages ;;
+    down) cmd_down ;;
+    status) cmd_status ;;
+    *) sed -n '2,10p' "$0" | sed 's/^# \{0,1\}//' >&2; exit 2 ;;
+esac
