@@ -55,7 +55,13 @@ int CRagdShim_signal_queue_watch(int sig, int restart) {
     sa.sa_handler = queue_signal;
     sigemptyset(&sa.sa_mask);
     sa.sa_flags = restart ? SA_RESTART : 0;
-    return sigaction(sig, &sa, NULL);
+    if (sigaction(sig, &sa, NULL) != 0) return -1;
+    // A parent (a test runner, a container runtime) may have left the signal blocked;
+    // a blocked signal is never delivered, so the handler alone is not enough.
+    sigset_t set;
+    sigemptyset(&set);
+    sigaddset(&set, sig);
+    return pthread_sigmask(SIG_UNBLOCK, &set, NULL);
 }
 
 int CRagdShim_signal_default(int sig) {
