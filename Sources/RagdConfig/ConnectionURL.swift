@@ -70,6 +70,12 @@ public struct ConnectionURL: Sendable, Equatable, CustomStringConvertible, Custo
         }
     }
 
+    /// Schemes that may be named in a problem message.
+    private static let knownSchemes: Set<String> = [
+        "postgres", "postgresql", "redis", "rediss", "unix", "http", "https", "mysql", "mariadb",
+        "sqlite", "mongodb", "mongodb+srv", "amqp", "tcp", "valkey", "file",
+    ]
+
     /// A placeholder while settings are being read; never handed out by a successful load.
     static let unset = ConnectionURL(
         scheme: "", user: nil, password: nil, endpoints: [Endpoint(host: "", port: nil)],
@@ -99,8 +105,9 @@ public struct ConnectionURL: Sendable, Equatable, CustomStringConvertible, Custo
         }
         let scheme = rawScheme.lowercased()
         guard schemes.contains(scheme) else {
-            let shown = rawScheme.allSatisfy({ $0.isLetter || $0.isNumber || "+-.".contains($0) }) && rawScheme.count <= 20
-                ? quoted(String(rawScheme)) : "an invalid scheme"
+            // Only well-known schemes are echoed: whatever precedes "://" could be a
+            // password pasted in the wrong place.
+            let shown = knownSchemes.contains(scheme) ? quoted(scheme) : "another scheme"
             return .failure("scheme must be \(schemeList) (got \(shown))")
         }
         guard !text.contains(where: { $0.isWhitespace }) else {
