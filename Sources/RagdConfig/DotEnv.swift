@@ -44,7 +44,8 @@ public struct DotEnv: Sendable, Equatable {
     /// Malformed statements; python-dotenv skips them with a warning, ragd refuses to start.
     public var errors: [SyntaxError]
 
-    /// The effective values: last definition wins, bare keys (no `=`) are left out.
+    /// The effective values: the last statement for a key wins; a bare `KEY` (no `=`) sets
+    /// nothing, and after `KEY=v` it unsets `KEY` (python-dotenv maps it to None).
     public var values: [String: String] {
         var result: [String: String] = [:]
         for entry in entries {
