@@ -1,0 +1,63 @@
+/// One thing wrong with the configuration, e.g.
+/// `WORKERS: "abc" is not an integer (expected 1...256)`.
+///
+/// The message never contains a secret: values of `SECRET_KEY`, `LLM_API_KEY` and the URLs
+/// that carry passwords are described, never echoed.
+public struct ConfigurationProblem: Sendable, Equatable, CustomStringConvertible {
+    /// What kind of problem this is; new codes may be added.
+    public struct Code: Sendable, Hashable, CustomStringConvertible {
+        private enum Base: String, Sendable, Hashable {
+            case missing, invalid, notAllowed, envFile, envFileSyntax
+        }
+
+        private let base: Base
+
+        /// A required variable is absent or empty.
+        public static let missing = Code(base: .missing)
+        /// The value cannot be parsed as the expected type or is out of range.
+        public static let invalid = Code(base: .invalid)
+        /// The value is well-formed but forbidden by policy (e.g. a non-loopback FastCGI
+        /// address, test routes in production).
+        public static let notAllowed = Code(base: .notAllowed)
+        /// The dotenv file cannot be found or read.
+        public static let envFile = Code(base: .envFile)
+        /// A statement in the dotenv file cannot be parsed.
+        public static let envFileSyntax = Code(base: .envFileSyntax)
+
+        public var description: String { base.rawValue }
+    }
+
+    /// The environment variable concerned, e.g. `WORKERS` (`ENV_FILE` for dotenv problems).
+    public var key: String
+    /// What is wrong and what is expected, without the variable name.
+    public var message: String
+    /// The kind of problem.
+    public var code: Code
+
+    /// Creates a problem report.
+    public init(key: String, message: String, code: Code) {
+        self.key = key
+        self.message = message
+        self.code = code
+    }
+
+    /// `KEY: message`, one line.
+    public var description: String { "\(key): \(message)" }
+}
+
+/// Thrown by `Settings.load` when the configuration is unusable; it lists every problem
+/// found, not just the first, so one start-up attempt shows everything to fix.
+public struct ConfigurationError: Error, Sendable, CustomStringConvertible {
+    /// Every problem found, in the order the settings are read (see `Settings.describe()`).
+    public var problems: [ConfigurationProblem]
+
+    /// Creates an error from its problems.
+    public init(problems: [ConfigurationProblem]) {
+        self.problems = problems
+    }
+
+    /// One line per problem.
+    public var description: String {
+        problems.map(\.description).joined(separator: "\n")
+    }
+}

@@ -1,0 +1,133 @@
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
+import Foundation
+#endif
+
+/// Every setting ragd reads, typed and validated. Load it with
+/// `Settings.load(environment:currentDirectory:)` or `Settings.loadFromProcess()`; both
+/// read the variables below from the environment and from a dotenv file (`ENV_FILE`,
+/// default `.env`), the environment winning, as pydantic-settings does.
+///
+/// Names are matched case-insensitively (an exact upper-case name wins), like
+/// pydantic-settings' default. Secrets (`SECRET_KEY`, `LLM_API_KEY`, the passwords in
+/// `DATABASE_URL`/`REDIS_URL`) are `Secret`/`ConnectionURL` values that print masked, and
+/// printing `Settings` itself gives the masked `describe()` listing.
+public struct Settings: Sendable {
+    // MARK: Application
+
+    /// `APP_NAME`: shown in logs and the API. Default `"Enterprise RAG"`.
+    public var appName: String = "Enterprise RAG"
+    /// `DEBUG`: verbose error details for development. Default `false`.
+    public var debug: Bool = false
+    /// `ENVIRONMENT`: development, staging, production or test. Default `.production`.
+    public var environment: DeploymentEnvironment = .production
+    /// `LOG_LEVEL`: trace, debug, info, notice, warning, error or critical. Default `.info`.
+    public var logLevel: LogLevel = .info
+    /// `SECRET_KEY`: signing key. Required; at least 32 characters in production.
+    public var secretKey: Secret
+    /// `ALLOWED_ORIGINS`: CORS origins, a JSON list or comma-separated; each normalized to
+    /// `scheme://host[:port]` (lower case, default port and trailing `/` dropped); empty list
+    /// allows no cross-origin requests. Default `["https://yourapp.com"]`.
+    public var allowedOrigins: [String] = ["https://yourapp.com"]
+
+    // MARK: Backends
+
+    /// `DATABASE_URL`: `postgres://` or `postgresql://` URL (libpq syntax, several hosts
+    /// allowed). Required.
+    public var databaseURL: ConnectionURL
+    /// `REDIS_URL`: `redis://` or `rediss://` (TLS) URL with a host; its path, if any, is the
+    /// database number. Required.
+    public var redisURL: ConnectionURL
+    /// `MILVUS_HOST`: Milvus host name or address. Default `"milvus"`.
+    public var milvusHost: String = "milvus"
+    /// `MILVUS_PORT`: Milvus port, 1...65535. Default `19530`.
+    public var milvusPort: Int = 19530
+
+    // MARK: LLM
+
+    /// `LLM_API_KEY`: key for the OpenAI-compatible chat API; empty or absent means none
+    /// (answers are then extractive). Default `nil`.
+    public var llmAPIKey: Secret?
+    /// `LLM_BASE_URL`: http(s) base URL of the chat API, without trailing `/`.
+    /// Default `"https://api.deepseek.com/v1"`.
+    public var llmBaseURL: String = "https://api.deepseek.com/v1"
+    /// `LLM_MODEL`: chat model name. Default `"deepseek-chat"`.
+    public var llmModel: String = "deepseek-chat"
+    /// `RATE_LIMIT_PER_MINUTE`: requests per client per minute, >= 1. Default `100`.
+    public var rateLimitPerMinute: Int = 100
+
+    // MARK: Server
+
+    /// `FCGI_LISTEN`: where the FastCGI listener binds. Default `.unix(path: "/run/ragd/ragd.sock")`.
+    public var fcgiListen: ListenAddress = .unix(path: "/run/ragd/ragd.sock")
+    /// `FCGI_SOCKET_MODE`: permissions of the unix socket, octal (`0600`, `660`, ...).
+    /// Default `0o660`.
+    public var fcgiSocketMode: UInt32 = 0o660
+    /// `FCGI_SOCKET_OWNER`: `user[:group]` or `:group` to chown the unix socket to, names or
+    /// numeric ids, unresolved. Default `nil` (keep the master's).
+    public var fcgiSocketOwner: SocketOwner?
+    /// `BACKLOG`: listen(2) backlog, 1...65535. Default `1024`.
+    public var backlog: Int = 1024
+    /// `WORKERS`: worker processes, 1...256. Default: the number of online CPUs (clamped to 1...256).
+    public var workers: Int = Settings.defaultWorkers
+    /// `THREADS`: accepting threads per worker, 1...256. Default `4`.
+    public var threads: Int = 4
+    /// `GRACEFUL_TIMEOUT`: seconds a stopping worker may take to finish in-flight requests
+    /// before it is killed, > 0. Default 30 s.
+    public var gracefulTimeout: Duration = .seconds(30)
+    /// `WORKER_TIMEOUT`: seconds without a heartbeat after which the master kills a worker,
+    /// > 0. Default 30 s.
+    public var workerTimeout: Duration = .seconds(30)
+    /// `REQUEST_TIMEOUT`: seconds one request may run; `0` in the environment disables it
+    /// (`nil` here). Default 300 s.
+    public var requestTimeout: Duration? = .seconds(300)
+    /// `HEALTH_CHECK_TIMEOUT`: timeout of each readiness check (database, Redis, Milvus),
+    /// > 0. Default 2 s.
+    public var healthCheckTimeout: Duration = .seconds(2)
+    /// `MAX_REQUESTS`: a worker is recycled after this many requests; `0` never. Default `0`.
+    public var maxRequests: Int = 0
+    /// `MAX_REQUESTS_JITTER`: random 0...jitter added to `maxRequests` per worker so workers
+    /// do not restart together, >= 0. Default `0`.
+    public var maxRequestsJitter: Int = 0
+    /// `MAX_BODY_BYTES`: largest request body accepted, >= 1. Default `52428800` (50 MiB).
+    public var maxBodyBytes: Int = 52_428_800
+    /// `ENABLE_TEST_ROUTES`: mount test-only routes; refused when `ENVIRONMENT=production`.
+    /// Default `false`.
+    public var enableTestRoutes: Bool = false
+
+    // MARK: Provenance
+
+    /// `ENV_FILE` as resolved: the dotenv file that was read, or nil when none was (the
+    /// default `.env` was absent or `ENV_FILE` was empty).
+    public var envFilePath: String?
+    /// Where each variable's value came from, by variable name; absent means default.
+    var sources: [String: ValueSource] = [:]
+    /// Whether `ENV_FILE` was set in the environment (for `describe()`).
+    var envFileFromEnvironment = false
+
+    /// Settings with every default and the three required values given, for tests and tools
+    /// that build settings in code instead of loading them.
+    public init(secretKey: Secret, databaseURL: ConnectionURL, redisURL: ConnectionURL) {
+        self.secretKey = secretKey
+        self.databaseURL = databaseURL
+        self.redisURL = redisURL
+    }
+
+    /// The number of online CPUs, clamped to 1...256: the default of `workers`.
+    public static var defaultWorkers: Int {
+        min(max(ProcessInfo.processInfo.activeProcessorCount, 1), 256)
+    }
+}
+
+/// Where a setting's effective value came from.
+public enum ValueSource: String, Sendable, Equatable, CustomStringConvertible {
+    /// The process environment (wins over the file).
+    case environment
+    /// The dotenv file.
+    case envFile = "env file"
+    /// The built-in default.
+    case `default`
+
+    public var description: String { rawValue }
+}
