@@ -600,6 +600,8 @@ def summarize(results: list[dict]) -> dict:
         "p99_ms": med("p99_ms"),
         "backend_cpu_us_per_req": med("backend_cpu_us_per_req"),
         "nginx_cpu_us_per_req": med("nginx_cpu_us_per_req"),
+        "wrk_cpu_us_per_req": med("wrk_cpu_us_per_req"),
+        "other_cpu_pct": med("other_cpu_pct"),
         "non2xx": sum(r["non2xx"] for r in results),
         "socket_errors": sum(r["socket_errors"] for r in results),
         "requests": sum(r["requests"] for r in results),
@@ -628,20 +630,38 @@ def render(
         f"load average at start {machine['loadavg']}.",
         f"Settings: WORKERS={s.workers} THREADS={s.threads}, {s.rounds} round(s) interleaved, "
         f"{s.warmup}s warm-up + {s.duration}s measured per backend per round, nginx worker_processes={s.nginx_workers}; "
-        "wrk runs on the same 2 cores as the server.",
+        f"wrk runs on the same {machine['nproc']} cores as the server"
+        + (f" (pinned: taskset -c {s.wrk_cpus})." if s.wrk_cpus else "."),
         "",
         f"Command: `{command}`",
         f"wrk: `{' '.join(wrk_cmd(s, 'http://127.0.0.1:PORT/health', s.duration))}`",
         "",
-        "| backend | procs x threads | req/s (median) | min–max | vs C | vs FastAPI | p50 ms | p99 ms | backend CPU µs/req | nginx CPU µs/req | non-2xx | socket errors |",
-        "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
+        "Throughput and latency (medians over rounds; errors summed):",
+        "",
+        "| backend | procs x threads | req/s | min–max | vs C | vs FastAPI | p50 ms | p99 ms | non-2xx | socket errors |",
+        "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|",
     ]
     for name, r in summary.items():
         lines.append(
             f"| {labels[name]} | {conc[name]} | {fmt(r['rps'])} | {fmt(r['rps_min'])}–{fmt(r['rps_max'])} | "
             f"{ratio(r['rps'], base_c)} | {ratio(r['rps'], base_py)} | {fmt(r['p50_ms'], '.2f')} | "
-            f"{fmt(r['p99_ms'], '.2f')} | {fmt(r['backend_cpu_us_per_req'], '.1f')} | "
-            f"{fmt(r['nginx_cpu_us_per_req'], '.1f')} | {r['non2xx']} | {r['socket_errors']} |"
+            f"{fmt(r['p99_ms'], '.2f')} | {r['non2xx']} | {r['socket_errors']} |"
+        )
+    cpu_c = summary.get("c", {}).get("backend_cpu_us_per_req")
+    cpu_py = summary.get("fastapi", {}).get("backend_cpu_us_per_req")
+    lines += [
+        "",
+        "CPU time per request during the measured run (user+system, all threads; medians). "
+        "Less sensitive to other load than req/s:",
+        "",
+        "| backend | backend µs/req | vs C | vs FastAPI | nginx µs/req | wrk µs/req |",
+        "|---|---:|---:|---:|---:|---:|",
+    ]
+    for name, r in summary.items():
+        lines.append(
+            f"| {labels[name]} | {fmt(r['backend_cpu_us_per_req'], '.1f')} | "
+            f"{ratio(r['backend_cpu_us_per_req'], cpu_c)} | {ratio(r['backend_cpu_us_per_req'], cpu_py)} | "
+            f"{fmt(r['nginx_cpu_us_per_req'], '.1f')} | {fmt(r['wrk_cpu_us_per_req'], '.1f')} |"
         )
     base_c_mem = summary.get("c", {}).get("workers_rss_kib")
     base_py_mem = summary.get("fastapi", {}).get("workers_rss_kib")
