@@ -638,7 +638,7 @@ def render(
         "",
         "Throughput and latency (medians over rounds; errors summed):",
         "",
-        "| backend | procs x threads | req/s | min–max | vs C | vs FastAPI | p50 ms | p99 ms | non-2xx | socket errors |",
+        "| backend | procs x threads | req/s | min–max | vs C | vs FastAPI | p50 ms | p99 ms | non-2xx/3xx | socket errors |",
         "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|",
     ]
     for name, r in summary.items():
