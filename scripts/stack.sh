@@ -492,5 +492,5 @@ case ${1:-} in
     install) require_root; install_packages ;;
     down) cmd_down ;;
     status) cmd_status ;;
-    *) sed -n '2,10p' "$0" | sed 's/^# \{0,1\}//' >&2; exit 2 ;;
+    *) sed -n '2,8p' "$0" | sed 's/^# \{0,1\}//' >&2; exit 2 ;;
 esac

@@ -14,8 +14,6 @@ set -a
 # shellcheck source=/dev/null
 . "$stack/services.env"
 set +a
-# Where the tests find the shipped nginx config and its renderer.
-export RAGD_REPO_DIR=$repo
 
 cd "$repo"
 exec swift test "$@"
