@@ -8,6 +8,13 @@
 #include <string.h>
 #include <sys/prctl.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
+#include <linux/netlink.h>
+#include <linux/rtnetlink.h>
+#include <linux/sock_diag.h>
+#include <linux/unix_diag.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -89,6 +96,67 @@ int CRagdShim_set_parent_death_signal(int sig) { return prctl(PR_SET_PDEATHSIG, 
 void CRagdShim_set_thread_name(const char *name) { prctl(PR_SET_NAME, name, 0, 0, 0); }
 
 int CRagdShim_accept_cloexec(int fd) { return accept4(fd, NULL, NULL, SOCK_CLOEXEC); }
+
+static int unix_listen_queue(ino_t inode, uint32_t *queued, uint32_t *backlog) {
+    int nl = socket(AF_NETLINK, SOCK_DGRAM | SOCK_CLOEXEC, NETLINK_SOCK_DIAG);
+    if (nl < 0) return -1;
+    struct {
+        struct nlmsghdr header;
+        struct unix_diag_req request;
+    } message;
+    memset(&message, 0, sizeof message);
+    message.header.nlmsg_len = sizeof message;
+    message.header.nlmsg_type = SOCK_DIAG_BY_FAMILY;
+    message.header.nlmsg_flags = NLM_F_REQUEST;
+    message.request.sdiag_family = AF_UNIX;
+    message.request.udiag_states = -1;
+    message.request.udiag_ino = (unsigned int)inode;
+    message.request.udiag_show = UDIAG_SHOW_RQLEN;
+    message.request.udiag_cookie[0] = (unsigned int)-1;
+    message.request.udiag_cookie[1] = (unsigned int)-1;
+    struct sockaddr_nl kernel = {.nl_family = AF_NETLINK};
+    if (sendto(nl, &message, sizeof message, 0, (struct sockaddr *)&kernel, sizeof kernel) < 0) {
+        close(nl);
+        return -1;
+    }
+    long buffer[1024];
+    ssize_t n = recv(nl, buffer, sizeof buffer, 0);
+    close(nl);
+    if (n <= 0) return -1;
+    struct nlmsghdr *header = (struct nlmsghdr *)buffer;
+    if (!NLMSG_OK(header, (size_t)n) || header->nlmsg_type != SOCK_DIAG_BY_FAMILY) return -1;
+    struct unix_diag_msg *reply = NLMSG_DATA(header);
+    int length = header->nlmsg_len - NLMSG_LENGTH(sizeof *reply);
+    struct rtattr *attribute = (struct rtattr *)(reply + 1);
+    while (RTA_OK(attribute, length)) {
+        if (attribute->rta_type == UNIX_DIAG_RQLEN) {
+            struct unix_diag_rqlen *rqlen = RTA_DATA(attribute);
+            *queued = rqlen->udiag_rqueue;
+            *backlog = rqlen->udiag_wqueue;
+            return 0;
+        }
+        attribute = RTA_NEXT(attribute, length);
+    }
+    return -1;
+}
+
+int CRagdShim_listen_queue(int fd, uint32_t *queued, uint32_t *backlog) {
+    struct sockaddr_storage address;
+    socklen_t length = sizeof address;
+    if (getsockname(fd, (struct sockaddr *)&address, &length) != 0) return -1;
+    if (address.ss_family == AF_UNIX) {
+        struct stat status;
+        if (fstat(fd, &status) != 0) return -1;
+        return unix_listen_queue(status.st_ino, queued, backlog);
+    }
+    struct tcp_info info;
+    socklen_t size = sizeof info;
+    if (getsockopt(fd, IPPROTO_TCP, TCP_INFO, &info, &size) != 0) return -1;
+    // For a listening TCP socket the kernel reports the accept queue in these two fields.
+    *queued = info.tcpi_unacked;
+    *backlog = info.tcpi_sacked;
+    return 0;
+}
 
 int CRagdShim_curl_setopt_long(void *handle, int option, long value) {
     return (int)curl_easy_setopt((CURL *)handle, (CURLoption)option, value);

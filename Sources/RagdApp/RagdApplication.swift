@@ -1,14 +1,16 @@
 import RagdConfig
 import RagdCore
 import RagdHTTP
+import RagdPool
 
 /// Assembles a worker's request handling from the settings.
 public enum RagdApplication {
     /// Builds the responder. Runs in each worker after fork, so whatever it opens (backend
     /// connections) belongs to that worker alone. Throws when the worker cannot boot.
-    public static func makeResponder(settings: Settings) throws -> Responder {
+    public static func makeResponder(settings: Settings, pool: PoolView) throws -> Responder {
         try validateForWorkers(settings: settings)
         var router = Router()
+        PoolRoutes.register(on: &router, pool: pool)
         HealthRoutes.register(on: &router, readiness: Readiness(checks: readinessChecks(settings), timeout: settings.healthCheckTimeout.inSeconds))
         if settings.enableTestRoutes {
             TestRoutes.register(on: &router)

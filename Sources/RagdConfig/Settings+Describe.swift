@@ -47,6 +47,7 @@ extension Settings: CustomStringConvertible, CustomDebugStringConvertible, Custo
             ("MAX_REQUESTS", maxRequests == 0 ? "0 (never recycle)" : String(maxRequests)),
             ("MAX_REQUESTS_JITTER", String(maxRequestsJitter)),
             ("MAX_BODY_BYTES", String(maxBodyBytes)),
+            ("METRICS_ENABLED", String(metricsEnabled)),
             ("ENABLE_TEST_ROUTES", String(enableTestRoutes)),
         ]
         return rows.map { key, value in

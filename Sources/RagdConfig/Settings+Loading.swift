@@ -152,6 +152,7 @@ extension Settings {
         s.maxRequests = r.integer("MAX_REQUESTS", default: s.maxRequests, range: 0...Int.max)
         s.maxRequestsJitter = r.integer("MAX_REQUESTS_JITTER", default: s.maxRequestsJitter, range: 0...Int.max)
         s.maxBodyBytes = r.integer("MAX_BODY_BYTES", default: s.maxBodyBytes, range: 1...Int.max)
+        s.metricsEnabled = r.bool("METRICS_ENABLED", default: s.metricsEnabled)
         s.enableTestRoutes = r.bool("ENABLE_TEST_ROUTES", default: s.enableTestRoutes)
         if s.enableTestRoutes, environment == .production {
             r.report("ENABLE_TEST_ROUTES",

@@ -92,6 +92,9 @@ public struct Settings: Sendable {
     public var maxRequestsJitter: Int = 0
     /// `MAX_BODY_BYTES`: largest request body accepted, >= 1. Default `52428800` (50 MiB).
     public var maxBodyBytes: Int = 52_428_800
+    /// `METRICS_ENABLED`: record request metrics in shared memory for `/metrics`; off only
+    /// to measure what recording costs. Default `true`.
+    public var metricsEnabled: Bool = true
     /// `ENABLE_TEST_ROUTES`: mount test-only routes; refused when `ENVIRONMENT=production`.
     /// Default `false`.
     public var enableTestRoutes: Bool = false

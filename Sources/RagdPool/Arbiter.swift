@@ -2,6 +2,7 @@ import CRagdShim
 import Logging
 import RagdCore
 import RagdFastCGI
+import RagdMetrics
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -13,7 +14,7 @@ import Glibc
 /// TTIN/TTOU one worker more/less.
 public final class Arbiter {
     /// Why a worker left the pool; also a metric label later, so keep the set small.
-    public enum ExitReason: String, Sendable {
+    public enum ExitReason: String, Sendable, CaseIterable {
         case exit, crash, timeout, maxRequests = "max_requests", reload, scaleDown = "scale_down", shutdown
     }
 
@@ -30,6 +31,10 @@ public final class Arbiter {
 
     private let listener: FastCGIListener
     private let scoreboard: Scoreboard
+    private let metrics: MetricsStore
+    private let view: PoolView
+    /// The master's own cell set in the metrics store (after the worker slots').
+    private var masterWriter: Int { scoreboard.slotCount }
     private let loadGeneration: () throws -> PoolGeneration
     private let logger: Logger
 
@@ -49,10 +54,14 @@ public final class Arbiter {
     private static let backoffBase = 0.1, backoffCap = 10.0
 
     /// - `load`: loads and validates configuration; called now and on every HUP.
-    public init(listener: FastCGIListener, scoreboard: Scoreboard, initial: PoolGeneration,
+    /// - `metrics`: the shared metrics store, with `scoreboard.slotCount + 1` writers.
+    public init(listener: FastCGIListener, scoreboard: Scoreboard, metrics: MetricsStore, initial: PoolGeneration,
                 load: @escaping () throws -> PoolGeneration, logger: Logger = Logger(label: "ragd.master")) {
+        precondition(metrics.writerCount > scoreboard.slotCount, "the metrics store needs a writer for the master")
         self.listener = listener
         self.scoreboard = scoreboard
+        self.metrics = metrics
+        self.view = PoolView(scoreboard: scoreboard, metrics: metrics, listenFD: listener.fd)
         self.current = initial
         self.loadGeneration = load
         self.logger = logger
@@ -64,6 +73,9 @@ public final class Arbiter {
     public func run() throws -> Int32 {
         let signals = try SignalQueue.open(watching: Self.handledSignals)
         _ = CRagdShim_signal_ignore(SIGPIPE)
+        scoreboard.setMaster(pid: getpid(), startTime: Clock.wallSeconds())
+        // Every reason is a series from the start, so dashboards see zeros, not gaps.
+        for reason in ExitReason.allCases where reason != .shutdown { _ = restartSeries(reason) }
         logger.info("master started", metadata: [
             "listen": .string(listener.address.description), "workers": .stringConvertible(targetWorkers),
             "threads": .stringConvertible(current.configuration.threads),
@@ -106,7 +118,21 @@ public final class Arbiter {
             }
             murderWorkers()
             manageWorkers()
+            sampleLoad()
         }
+    }
+
+    /// Samples what only makes sense as a maximum over time: the listen queue and the
+    /// number of busy threads (php-fpm's "max listen queue" and "max active processes").
+    private func sampleLoad() {
+        view.sampleListenQueue()
+        var busy = 0
+        for record in workers.values { busy += scoreboard.busyThreads(slot: record.slot) }
+        scoreboard.recordBusyThreads(busy)
+    }
+
+    private func restartSeries(_ reason: ExitReason) -> MetricsStore.Series {
+        metrics.series(metrics.family(MetricCatalog.workerRestarts.name), [reason.rawValue])
     }
 
     // MARK: spawning
@@ -177,7 +203,8 @@ public final class Arbiter {
         if pid == 0 {
             SignalQueue.resetInChild(Self.handledSignals)
             scoreboard.setPID(slot: slot, getpid())
-            Worker.run(slot: slot, generation: generation, listener: listener, scoreboard: scoreboard, masterPID: masterPID)
+            Worker.run(slot: slot, generation: generation, listener: listener, scoreboard: scoreboard, view: view,
+                       metrics: metrics, masterPID: masterPID)
         }
         scoreboard.setPID(slot: slot, pid)
         workers[pid] = WorkerRecord(slot: slot, generation: generationNumber, spawnedAt: now)
@@ -202,8 +229,10 @@ public final class Arbiter {
     private func reapWorkers() {
         while true {
             var status: Int32 = 0
-            let pid = waitpid(-1, &status, WNOHANG)
+            var usage = rusage()
+            let pid = wait4(-1, &status, WNOHANG, &usage)
             if pid <= 0 { return }
+            scoreboard.addDeadWorkerCPU(nanoseconds: Self.cpuNanoseconds(usage))
             guard let record = workers.removeValue(forKey: pid) else { continue }
             handleExit(pid: pid, record: record, status: status)
         }
@@ -235,6 +264,7 @@ public final class Arbiter {
             reason = .crash
         }
 
+        metrics.add(restartSeries(reason), writer: masterWriter)
         var metadata: Logger.Metadata = [
             "worker_pid": .stringConvertible(pid), "slot": .stringConvertible(record.slot), "reason": .string(reason.rawValue),
         ]
@@ -364,8 +394,10 @@ public final class Arbiter {
             }
             while true {
                 var status: Int32 = 0
-                let pid = waitpid(-1, &status, WNOHANG)
+                var usage = rusage()
+                let pid = wait4(-1, &status, WNOHANG, &usage)
                 if pid <= 0 { break }
+                scoreboard.addDeadWorkerCPU(nanoseconds: Self.cpuNanoseconds(usage))
                 workers.removeValue(forKey: pid)
             }
         }
@@ -383,4 +415,9 @@ public final class Arbiter {
     }
 
     private func seconds(_ value: Double) -> UInt64 { UInt64(max(0, value) * 1e9) }
+
+    private static func cpuNanoseconds(_ usage: rusage) -> UInt64 {
+        func ns(_ t: timeval) -> UInt64 { UInt64(t.tv_sec) * 1_000_000_000 + UInt64(t.tv_usec) * 1000 }
+        return ns(usage.ru_utime) + ns(usage.ru_stime)
+    }
 }

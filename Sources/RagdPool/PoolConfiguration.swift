@@ -1,4 +1,5 @@
 import RagdHTTP
+import RagdMetrics
 
 /// What the pool needs to know; the executable fills it from the validated settings.
 public struct PoolConfiguration: Sendable {
@@ -19,6 +20,8 @@ public struct PoolConfiguration: Sendable {
     public var maxRequestsJitter: Int = 0
     /// Larger request bodies are refused with 413 (default 50 MiB, nginx's usual limit).
     public var maxBodyBytes: Int = 50 * 1024 * 1024
+    /// Record per-request metrics (default true); off only to measure their cost.
+    public var metricsEnabled: Bool = true
 
     public init() {}
 }
@@ -28,10 +31,11 @@ public struct PoolConfiguration: Sendable {
 /// worker after fork, so connections to backends are opened there and never inherited.
 public struct PoolGeneration: Sendable {
     public var configuration: PoolConfiguration
-    /// Builds the worker's request handling; throwing means the worker cannot boot.
-    public var makeResponder: @Sendable () throws -> Responder
+    /// Builds the worker's request handling; throwing means the worker cannot boot. The
+    /// `PoolView` lets it serve `/metrics` and `/status` for the whole pool.
+    public var makeResponder: @Sendable (PoolView) throws -> Responder
 
-    public init(configuration: PoolConfiguration, makeResponder: @escaping @Sendable () throws -> Responder) {
+    public init(configuration: PoolConfiguration, makeResponder: @escaping @Sendable (PoolView) throws -> Responder) {
         self.configuration = configuration
         self.makeResponder = makeResponder
     }

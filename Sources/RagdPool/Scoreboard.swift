@@ -34,7 +34,12 @@ public final class Scoreboard: @unchecked Sendable {
     static let requestInfoBytes = (threadWords - 4) * 8
 
     private enum SlotField: Int {
-        case pid = 0, state, heartbeat, spawnedAt, requestsServed, threads, exitNote, generation
+        case pid = 0, state, heartbeat, spawnedAt, requestsServed, threads, exitNote, generation, accepted
+    }
+
+    private enum HeaderField: Int {
+        case masterPID = 0, startTimeMicroseconds, listenQueue, listenQueueMax, listenBacklog, maxBusyThreads,
+             deadWorkersCPUNanoseconds
     }
 
     private enum ThreadField: Int {
@@ -76,6 +81,49 @@ public final class Scoreboard: @unchecked Sendable {
 
     private func load(_ p: UnsafeMutablePointer<UInt64>) -> UInt64 { CRagdShim_atomic_load_u64(p) }
     private func store(_ p: UnsafeMutablePointer<UInt64>, _ v: UInt64) { CRagdShim_atomic_store_u64(p, v) }
+
+    // MARK: pool-wide fields
+
+    private func header(_ field: HeaderField) -> UnsafeMutablePointer<UInt64> { base + field.rawValue }
+
+    /// Set by the master at start.
+    public func setMaster(pid: pid_t, startTime: Double) {
+        store(header(.masterPID), UInt64(pid))
+        store(header(.startTimeMicroseconds), UInt64(startTime * 1e6))
+    }
+
+    public var masterPID: pid_t { pid_t(truncatingIfNeeded: load(header(.masterPID))) }
+    /// Unix time the master started.
+    public var startTime: Double { Double(load(header(.startTimeMicroseconds))) / 1e6 }
+
+    /// Records a sample of the listen queue and keeps the maximum seen.
+    public func recordListenQueue(queued: UInt32, backlog: UInt32) {
+        store(header(.listenQueue), UInt64(queued))
+        store(header(.listenBacklog), UInt64(backlog))
+        raiseMaximum(header(.listenQueueMax), to: UInt64(queued))
+    }
+
+    public var listenQueue: (now: UInt64, max: UInt64, backlog: UInt64) {
+        (load(header(.listenQueue)), load(header(.listenQueueMax)), load(header(.listenBacklog)))
+    }
+
+    public func recordBusyThreads(_ busy: Int) { raiseMaximum(header(.maxBusyThreads), to: UInt64(busy)) }
+    public var maxBusyThreads: UInt64 { load(header(.maxBusyThreads)) }
+
+    /// CPU time of workers that have exited, so the pool's CPU total never goes backwards.
+    public func addDeadWorkerCPU(nanoseconds: UInt64) {
+        _ = CRagdShim_atomic_fetch_add_u64(header(.deadWorkersCPUNanoseconds), nanoseconds)
+    }
+
+    public var deadWorkersCPUSeconds: Double { Double(load(header(.deadWorkersCPUNanoseconds))) / 1e9 }
+
+    private func raiseMaximum(_ p: UnsafeMutablePointer<UInt64>, to value: UInt64) {
+        var current = load(p)
+        while value > current {
+            if CRagdShim_atomic_cas_u64(p, current, value) != 0 { return }
+            current = load(p)
+        }
+    }
 
     // MARK: worker-level fields
 
@@ -119,6 +167,9 @@ public final class Scoreboard: @unchecked Sendable {
     public func exitNote(slot: Int) -> ExitNote { ExitNote(rawValue: load(slotPointer(slot, .exitNote))) ?? .none }
 
     public func requestsServed(slot: Int) -> UInt64 { load(slotPointer(slot, .requestsServed)) }
+    /// Requests this slot's workers have started (php-fpm's "accepted conn"); never decreases.
+    public func accepted(slot: Int) -> UInt64 { load(slotPointer(slot, .accepted)) }
+    public func generation(slot: Int) -> UInt64 { load(slotPointer(slot, .generation)) }
 
     /// The reason a worker could not boot, written by the worker before it exits, read
     /// by the master for its one log line.
@@ -142,6 +193,7 @@ public final class Scoreboard: @unchecked Sendable {
         Self.copy(summary, to: info, capacity: Self.requestInfoBytes)
         store(threadPointer(slot, thread, .requestStart), now)
         store(threadPointer(slot, thread, .busy), 1)
+        _ = CRagdShim_atomic_fetch_add_u64(slotPointer(slot, .accepted), 1)
     }
 
     public func requestFinished(slot: Int, thread: Int, now: UInt64) {
@@ -159,6 +211,12 @@ public final class Scoreboard: @unchecked Sendable {
         let info = UnsafeRawPointer(threadPointer(slot, thread, .lastDurationNanoseconds) + 1)
         return (started, Self.read(info, capacity: Self.requestInfoBytes))
     }
+
+    public func lastRequestDuration(slot: Int, thread: Int) -> Double {
+        Double(load(threadPointer(slot, thread, .lastDurationNanoseconds))) / 1e9
+    }
+
+    public func requestsServed(slot: Int, thread: Int) -> UInt64 { load(threadPointer(slot, thread, .requestsServed)) }
 
     public func busyThreads(slot: Int) -> Int {
         (0..<min(threads(slot: slot), threadCapacity)).reduce(0) { $0 + (load(threadPointer(slot, $1, .busy)) != 0 ? 1 : 0) }

@@ -3,6 +3,7 @@ import Logging
 import RagdCore
 import RagdFastCGI
 import RagdHTTP
+import RagdMetrics
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -16,7 +17,7 @@ enum Worker {
     static let bootErrorStatus: Int32 = 3
 
     static func run(slot: Int, generation: PoolGeneration, listener: FastCGIListener,
-                    scoreboard: Scoreboard, masterPID: pid_t) -> Never {
+                    scoreboard: Scoreboard, view: PoolView, metrics: MetricsStore, masterPID: pid_t) -> Never {
         // Die with the master rather than serve unsupervised; TERM lets in-flight requests finish.
         _ = CRagdShim_set_parent_death_signal(SIGTERM)
         if getppid() != masterPID { _exit(0) }
@@ -35,7 +36,7 @@ enum Worker {
 
         let responder: Responder
         do {
-            responder = try generation.makeResponder()
+            responder = try generation.makeResponder(view)
         } catch {
             scoreboard.setBootError(slot: slot, String(describing: error))
             _exit(bootErrorStatus)
@@ -48,6 +49,8 @@ enum Worker {
         liveThreads.initialize(to: 0)
 
         let limit = recycleLimit(configuration)
+        let recorder = configuration.metricsEnabled ? MetricsRecorder(store: metrics, writer: slot) : nil
+        MetricsRecorder.current = recorder
         let server = FastCGIServer(
             listener: listener, maxBodyBytes: configuration.maxBodyBytes, responder: responder,
             hooks: .init(
@@ -56,7 +59,9 @@ enum Worker {
                                               summary: "\(request.method) \(request.path) request_id=\(request.requestID)",
                                               now: Clock.monotonicNanoseconds())
                 },
-                requestFinished: { thread, _ in
+                requestFinished: { thread, completed in
+                    recorder?.recordRequest(method: completed.method, endpoint: completed.route,
+                                            status: completed.status, seconds: completed.durationSeconds)
                     scoreboard.requestFinished(slot: slot, thread: thread, now: Clock.monotonicNanoseconds())
                 }))
 

@@ -4,6 +4,7 @@ import RagdApp
 import RagdConfig
 import RagdFastCGI
 import RagdLog
+import RagdMetrics
 import RagdPool
 #if canImport(Glibc)
 import Glibc
@@ -41,12 +42,14 @@ struct Serve: ParsableCommand {
         // plus what TTIN may add; THREADS may grow on reload up to the thread capacity.
         let scoreboard = try Scoreboard(slotCount: max(64, settings.workers * 4),
                                         threadCapacity: max(64, settings.threads))
+        // One cell set per slot plus the master's; created before fork so all share it.
+        let metrics = try MetricsStore(families: MetricCatalog.all, writers: scoreboard.slotCount + 1)
         logger.info("starting ragd", metadata: [
             "version": .string(RagdVersion.current), "environment": .string(settings.environment.rawValue),
             "env_file": .string(settings.envFilePath ?? "(none)"),
         ])
         let boundAddress = settings.fcgiListen
-        let arbiter = Arbiter(listener: listener, scoreboard: scoreboard, initial: settings.poolGeneration, load: {
+        let arbiter = Arbiter(listener: listener, scoreboard: scoreboard, metrics: metrics, initial: settings.poolGeneration, load: {
             let next = try Settings.loadFromProcess()
             RagdLogging.level = next.loggerLevel
             if next.fcgiListen != boundAddress {

@@ -17,13 +17,14 @@ extension Settings {
         pool.maxRequests = maxRequests
         pool.maxRequestsJitter = maxRequestsJitter
         pool.maxBodyBytes = maxBodyBytes
+        pool.metricsEnabled = metricsEnabled
         return pool
     }
 
     var poolGeneration: PoolGeneration {
         let settings = self
-        return PoolGeneration(configuration: poolConfiguration) {
-            try RagdApplication.makeResponder(settings: settings)
+        return PoolGeneration(configuration: poolConfiguration) { pool in
+            try RagdApplication.makeResponder(settings: settings, pool: pool)
         }
     }
 

@@ -40,6 +40,11 @@ void CRagdShim_set_thread_name(const char *name);
 /// accept4(fd, NULL, NULL, SOCK_CLOEXEC); glibc only declares accept4 under _GNU_SOURCE.
 int CRagdShim_accept_cloexec(int fd);
 
+/// The accept queue of a listening socket, as `ss -l` shows it: `*queued` connections
+/// waiting for accept(2) and the `*backlog` limit. Unix sockets are asked through
+/// NETLINK_SOCK_DIAG, TCP sockets through TCP_INFO. Returns 0, or -1 if unknown.
+int CRagdShim_listen_queue(int fd, uint32_t *queued, uint32_t *backlog);
+
 // MARK: libcurl (handle is a CURL *; option is a CURLoption / CURLINFO value)
 int CRagdShim_curl_setopt_long(void *handle, int option, long value);
 int CRagdShim_curl_setopt_pointer(void *handle, int option, const void *value);
