@@ -139,11 +139,25 @@ install_packages() {
         apt-get update -q
         DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends "${missing[@]}"
     fi
+    install_promtool
     if [ ! -x "$VENV/bin/milvus-server" ]; then
         say "installing milvus==2.3.5 into $VENV"
         /usr/bin/python3 -m venv "$VENV"
         "$VENV/bin/pip" install -q --disable-pip-version-check milvus==2.3.5
     fi
+}
+
+# promtool (the tests lint /metrics with it) comes from Debian's prometheus package;
+# only the tool is unpacked, so no Prometheus server is installed or started.
+install_promtool() {
+    command -v promtool >/dev/null && return 0
+    local tmp
+    tmp=$(mktemp -d)
+    say "installing promtool from Debian's prometheus package"
+    (cd "$tmp" && apt-get download -q prometheus >/dev/null 2>&1) || { apt-get update -q && (cd "$tmp" && apt-get download -q prometheus); }
+    dpkg-deb -x "$tmp"/prometheus_*.deb "$tmp/root"
+    install -m 0755 "$tmp/root/usr/bin/promtool" /usr/local/bin/promtool
+    rm -rf "$tmp"
 }
 
 # ---- PostgreSQL 15 ----------------------------------------------------------------

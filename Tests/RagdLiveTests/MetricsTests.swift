@@ -31,7 +31,7 @@ struct MetricsTests {
         #expect(processes.filter { ($0["requests"] as? Int ?? 0) > 0 }.count >= 2)
         #expect((status["accepted_requests"] as? Int ?? 0) >= 900)
 
-        let lint = try run("/usr/bin/promtool", ["check", "metrics"], input: Data(metrics.text.utf8))
+        let lint = try run("/usr/bin/env", ["promtool", "check", "metrics"], input: Data(metrics.text.utf8))
         #expect(lint.status == 0 && lint.output.isEmpty, "promtool: \(lint.output)")
     }
 

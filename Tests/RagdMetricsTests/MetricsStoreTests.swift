@@ -97,8 +97,8 @@ import Testing
 /// Runs `promtool check metrics` on `text` (promtool comes from Debian's prometheus package).
 func promtool(_ text: String) throws -> (status: Int32, output: String) {
     let process = Process()
-    process.executableURL = URL(fileURLWithPath: "/usr/bin/promtool")
-    process.arguments = ["check", "metrics"]
+    process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+    process.arguments = ["promtool", "check", "metrics"]
     let input = Pipe(), output = Pipe()
     process.standardInput = input
     process.standardOutput = output
