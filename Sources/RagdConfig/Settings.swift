@@ -60,7 +60,9 @@ public struct Settings: Sendable {
     // MARK: Server
 
     /// `FCGI_LISTEN`: where the FastCGI listener binds. Default `.unix(path: "/run/ragd/ragd.sock")`.
-    public var fcgiListen: ListenAddress = .unix(path: "/run/ragd/ragd.sock")
+    public var fcgiListen: ListenAddress = Settings.defaultFCGIListen
+    /// Where ragd listens when `FCGI_LISTEN` is not set (also `ragd probe`'s fallback).
+    public static let defaultFCGIListen = ListenAddress.unix(path: "/run/ragd/ragd.sock")
     /// `FCGI_SOCKET_MODE`: permissions of the unix socket, octal (`0600`, `660`, ...).
     /// Default `0o660`.
     public var fcgiSocketMode: UInt32 = 0o660

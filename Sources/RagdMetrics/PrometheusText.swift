@@ -86,30 +86,16 @@ public enum PrometheusText {
         return String(value)
     }
 
-    static func escapeLabel(_ value: String) -> String {
+    /// Label values escape backslash, double quote and newline; HELP text backslash and newline.
+    static func escapeLabel(_ value: String) -> String { escape(value, quotes: true) }
+    static func escapeHelp(_ value: String) -> String { escape(value, quotes: false) }
+
+    private static func escape(_ value: String, quotes: Bool) -> String {
         var out = ""
         for c in value {
             switch c {
             case "\\": out += "\\\\"
-            case "\"": out += "\\\""
-            case "\n": out += "\\n"
-            default: out.append(c)
-            }
-        }
-        return out
-    }
-
-    static func escapeHelp(_ value: String) -> String {
-        value.replacingBackslashesAndNewlines()
-    }
-}
-
-private extension String {
-    func replacingBackslashesAndNewlines() -> String {
-        var out = ""
-        for c in self {
-            switch c {
-            case "\\": out += "\\\\"
+            case "\"" where quotes: out += "\\\""
             case "\n": out += "\\n"
             default: out.append(c)
             }

@@ -50,7 +50,6 @@ struct Probe: ParsableCommand {
     private static func configuredListen() -> String {
         if let settings = try? Settings.loadFromProcess() { return settings.fcgiListen.description }
         if let raw = getenv("FCGI_LISTEN") { return String(cString: raw) }
-        return Settings(secretKey: Secret(""), databaseURL: try! .postgres("postgres://localhost/x"),
-                        redisURL: try! .redis("redis://localhost")).fcgiListen.description
+        return Settings.defaultFCGIListen.description
     }
 }
