@@ -11,6 +11,7 @@ let package = Package(
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
         .package(url: "https://github.com/apple/swift-log", from: "1.6.0"),
+        .package(url: "https://github.com/apple/swift-crypto", from: "3.12.0"),
     ],
     targets: [
         // MARK: C libraries (Debian -dev packages) and the shim for what Swift cannot call
@@ -32,6 +33,11 @@ let package = Package(
         .target(name: "RagdPostgres", dependencies: ["CLibpq"]),
         .target(name: "RagdRedis", dependencies: ["CHiredis"]),
         .target(name: "RagdCurl", dependencies: ["CCurl", "CRagdShim"]),
+        .target(name: "RagdAuth", dependencies: ["RagdCore", .product(name: "Crypto", package: "swift-crypto")]),
+        .target(name: "RagdText", dependencies: ["RagdCore"]),
+        .target(name: "RagdEmbedding", dependencies: ["RagdCore", "RagdCurl"]),
+        .target(name: "RagdMilvus", dependencies: ["RagdCore", "RagdCurl"]),
+        .target(name: "RagdStore", dependencies: ["RagdCore", "RagdPostgres"]),
         .target(name: "RagdApp", dependencies: ["RagdCore", "RagdConfig", "RagdHTTP", "RagdLog", "RagdMetrics", "RagdPool", "RagdPostgres",
                                                 "RagdRedis", "RagdCurl",
                                                 .product(name: "Logging", package: "swift-log")]),
@@ -46,6 +52,10 @@ let package = Package(
         .testTarget(name: "RagdConfigTests", dependencies: ["RagdConfig"]),
         .testTarget(name: "RagdHTTPTests", dependencies: ["RagdHTTP"]),
         .testTarget(name: "RagdMetricsTests", dependencies: ["RagdMetrics"]),
+        .testTarget(name: "RagdAuthTests", dependencies: ["RagdAuth"]),
+        .testTarget(name: "RagdTextTests", dependencies: ["RagdText", "RagdEmbedding", "RagdTesting"]),
+        .testTarget(name: "RagdMilvusTests", dependencies: ["RagdMilvus", "RagdTesting"]),
+        .testTarget(name: "RagdStoreTests", dependencies: ["RagdStore", "RagdTesting"]),
         .testTarget(name: "RagdBackendTests", dependencies: ["RagdPostgres", "RagdRedis", "RagdCurl", "RagdTesting"]),
         .testTarget(name: "RagdLiveTests", dependencies: ["RagdTesting", "ragd"]),
     ],

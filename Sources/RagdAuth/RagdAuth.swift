@@ -1,0 +1,1 @@
+// RagdAuth: see the module's files

@@ -1,0 +1,1 @@
+// RagdEmbedding: see the module's files

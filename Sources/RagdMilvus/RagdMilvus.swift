@@ -1,0 +1,1 @@
+// RagdMilvus: see the module's files

@@ -1,0 +1,1 @@
+// RagdStore: see the module's files

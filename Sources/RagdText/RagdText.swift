@@ -1,0 +1,1 @@
+// RagdText: see the module's files
