@@ -24,6 +24,7 @@ public struct HTTPClientError: Error, Sendable, CustomStringConvertible {
         /// Anything else (connection reset, protocol error, ...).
         public static let other = Code(.other)
 
+        /// The code's name, for example `timeout`.
         public var description: String { base.rawValue }
     }
 
@@ -34,11 +35,13 @@ public struct HTTPClientError: Error, Sendable, CustomStringConvertible {
     /// libcurl's `CURLcode`, when the failure came from libcurl.
     public var curlCode: Int?
 
+    /// Creates an error; `message` must already be free of secrets.
     public init(_ code: Code, _ message: String, curlCode: Int? = nil) {
         self.code = code
         self.message = message
         self.curlCode = curlCode
     }
 
+    /// One line for logs: the code and the message.
     public var description: String { "HTTP client \(code) error: \(message)" }
 }

@@ -33,8 +33,11 @@ final class Transfer {
     /// One header line, CRLF included. A status line starts a new header block (after
     /// `100 Continue` or an interim response), so only the final block is kept.
     func receiveHeaderLine(_ line: UnsafeRawBufferPointer) {
-        var text = Substring(String(decoding: line, as: UTF8.self))
-        while let last = text.last, last == "\r" || last == "\n" { text = text.dropLast() }
+        // Strip CR/LF as bytes: in Swift "\r\n" is one Character, so trimming
+        // Characters would miss it.
+        var bytes = line[...]
+        while let last = bytes.last, last == 13 || last == 10 { bytes = bytes.dropLast() }
+        let text = Substring(String(decoding: bytes, as: UTF8.self))
         if text.hasPrefix("HTTP/") {
             headers.removeAll()
             let parts = text.split(separator: " ", maxSplits: 2)

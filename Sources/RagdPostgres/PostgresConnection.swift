@@ -130,6 +130,9 @@ public final class PostgresConnection {
             throw PostgresError(.connection, "out of memory starting a connection")
         }
         conn = started
+        // libpq prints NOTICE/WARNING messages to stderr by default; a server's stderr is
+        // its log stream, so drop them (errors still arrive as results).
+        PQsetNoticeProcessor(started, ignoreNotice, nil)
         if PQstatus(started) == CONNECTION_BAD {
             throw connectionFailure(started)
         }
@@ -290,6 +293,9 @@ public final class PostgresConnection {
         return PostgresError(code, message.isEmpty ? fallback : message)
     }
 }
+
+/// A notice processor that discards server notices (no captures: a C function pointer).
+private let ignoreNotice: @convention(c) (UnsafeMutableRawPointer?, UnsafePointer<CChar>?) -> Void = { _, _ in }
 
 // MARK: - C string arrays
 

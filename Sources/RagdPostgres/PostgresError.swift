@@ -24,6 +24,7 @@ public struct PostgresError: Error, Sendable, CustomStringConvertible {
         /// A bind parameter cannot be sent (for example it contains a NUL byte).
         public static let invalidParameter = Code(.invalidParameter)
 
+        /// The code's name, for example `timeout`.
         public var description: String { base.rawValue }
     }
 
@@ -34,12 +35,19 @@ public struct PostgresError: Error, Sendable, CustomStringConvertible {
     /// The five-character SQLSTATE when the server reported one (for example `23505`).
     public var sqlState: String?
 
+    /// Creates an error; `message` must already be free of secrets.
     public init(_ code: Code, _ message: String, sqlState: String? = nil) {
         self.code = code
-        self.message = message
+        // libpq's messages span lines ("...unexpectedly\n\tThis probably means...");
+        // one line keeps log records whole.
+        self.message = message.split(whereSeparator: \.isNewline)
+            .map { $0.trimmingPrefix(while: \.isWhitespace) }
+            .filter { !$0.isEmpty }
+            .joined(separator: " ")
         self.sqlState = sqlState
     }
 
+    /// One line for logs: the code, the SQLSTATE if any, and the message.
     public var description: String {
         if let sqlState {
             return "PostgreSQL \(code) error [\(sqlState)]: \(message)"

@@ -90,8 +90,9 @@ struct SecretRedactor: Sendable {
 
 extension String {
     func trimmingTrailingNewlines() -> String {
-        var text = self[...]
-        while let last = text.last, last == "\n" || last == "\r" || last == " " { text = text.dropLast() }
-        return String(text)
+        // Scalars, not Characters: "\r\n" is a single Character.
+        var scalars = unicodeScalars[...]
+        while let last = scalars.last, last == "\n" || last == "\r" || last == " " { scalars = scalars.dropLast() }
+        return String(String.UnicodeScalarView(scalars))
     }
 }

@@ -24,6 +24,7 @@ public struct RedisError: Error, Sendable, CustomStringConvertible {
         /// The server's answer had an unexpected shape.
         public static let protocolError = Code(.protocolError)
 
+        /// The code's name, for example `timeout`.
         public var description: String { base.rawValue }
     }
 
@@ -32,10 +33,12 @@ public struct RedisError: Error, Sendable, CustomStringConvertible {
     /// A human-readable message without secrets.
     public var message: String
 
+    /// Creates an error; `message` must already be free of secrets.
     public init(_ code: Code, _ message: String) {
         self.code = code
         self.message = message
     }
 
+    /// One line for logs: the code and the message.
     public var description: String { "Redis \(code) error: \(message)" }
 }
