@@ -1,0 +1,27 @@
+extension HTTPClient {
+    /// Client-wide settings; a request may override the timeouts.
+    public struct Options: Sendable {
+        /// Upper bound for DNS, TCP connect and TLS handshake. Default: 2 seconds.
+        public var connectTimeout: Duration = .seconds(2)
+        /// Upper bound for the whole transfer, connect included. Default: 30 seconds.
+        public var timeout: Duration = .seconds(30)
+        /// Largest body `send` will buffer; beyond it the transfer stops with
+        /// `.responseTooLarge`. Streaming is not limited. Default: 64 MiB.
+        public var maxResponseBytes: Int = 64 << 20
+        /// `User-Agent` sent unless the request sets one. Default: "ragd".
+        public var userAgent: String = "ragd"
+
+        /// Creates options with the defaults documented on each property.
+        public init(
+            connectTimeout: Duration = .seconds(2),
+            timeout: Duration = .seconds(30),
+            maxResponseBytes: Int = 64 << 20,
+            userAgent: String = "ragd"
+        ) {
+            self.connectTimeout = connectTimeout
+            self.timeout = timeout
+            self.maxResponseBytes = maxResponseBytes
+            self.userAgent = userAgent
+        }
+    }
+}

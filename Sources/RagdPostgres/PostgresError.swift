@@ -1,0 +1,57 @@
+/// An error from the PostgreSQL client.
+///
+/// The message never carries the password or the connection string: libpq's own text is
+/// passed through a redactor that removes every form of the password found in the URL.
+/// Host and port may appear (they help an operator and are not secret).
+public struct PostgresError: Error, Sendable, CustomStringConvertible {
+    /// What kind of failure this is. New codes may be added; switch with a `default`.
+    public struct Code: Hashable, Sendable, CustomStringConvertible {
+        private enum Base: String, Hashable, Sendable {
+            case invalidURL, connection, timeout, query, invalidParameter
+        }
+        private let base: Base
+        private init(_ base: Base) { self.base = base }
+
+        /// The URL cannot be parsed by libpq or is not a `postgres://` URL.
+        public static let invalidURL = Code(.invalidURL)
+        /// Connecting failed, or the connection broke while a query was in flight.
+        public static let connection = Code(.connection)
+        /// A client-side deadline passed, or the server cancelled a statement because of
+        /// `statement_timeout` (SQLSTATE 57014).
+        public static let timeout = Code(.timeout)
+        /// The server rejected the query (see `sqlState`).
+        public static let query = Code(.query)
+        /// A bind parameter cannot be sent (for example it contains a NUL byte).
+        public static let invalidParameter = Code(.invalidParameter)
+
+        /// The code's name, for example `timeout`.
+        public var description: String { base.rawValue }
+    }
+
+    /// The kind of failure.
+    public var code: Code
+    /// A human-readable, redacted message.
+    public var message: String
+    /// The five-character SQLSTATE when the server reported one (for example `23505`).
+    public var sqlState: String?
+
+    /// Creates an error; `message` must already be free of secrets.
+    public init(_ code: Code, _ message: String, sqlState: String? = nil) {
+        self.code = code
+        // libpq's messages span lines ("...unexpectedly\n\tThis probably means...");
+        // one line keeps log records whole.
+        self.message = message.split(whereSeparator: \.isNewline)
+            .map { $0.trimmingPrefix(while: \.isWhitespace) }
+            .filter { !$0.isEmpty }
+            .joined(separator: " ")
+        self.sqlState = sqlState
+    }
+
+    /// One line for logs: the code, the SQLSTATE if any, and the message.
+    public var description: String {
+        if let sqlState {
+            return "PostgreSQL \(code) error [\(sqlState)]: \(message)"
+        }
+        return "PostgreSQL \(code) error: \(message)"
+    }
+}
