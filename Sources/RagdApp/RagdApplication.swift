@@ -1,7 +1,10 @@
 import RagdConfig
 import RagdCore
+import RagdCurl
 import RagdHTTP
 import RagdPool
+import RagdPostgres
+import RagdRedis
 
 /// Assembles a worker's request handling from the settings.
 public enum RagdApplication {
@@ -10,20 +13,80 @@ public enum RagdApplication {
     public static func makeResponder(settings: Settings, pool: PoolView) throws -> Responder {
         try validateForWorkers(settings: settings)
         var router = Router()
+        HealthRoutes.register(on: &router, readiness: Readiness(checks: readinessChecks(settings),
+                                                                timeout: settings.healthCheckTimeout.inSeconds))
         PoolRoutes.register(on: &router, pool: pool)
-        HealthRoutes.register(on: &router, readiness: Readiness(checks: readinessChecks(settings), timeout: settings.healthCheckTimeout.inSeconds))
         if settings.enableTestRoutes {
             TestRoutes.register(on: &router)
         }
         return Responder(router: router)
     }
 
-    /// Checks that need the backend libraries (e.g. libpq's reading of DATABASE_URL); run
-    /// at worker boot and by `ragd check-config`.
+    /// What only the backend libraries can judge (libpq's reading of DATABASE_URL,
+    /// hiredis' support for REDIS_URL); run at worker boot and by `ragd check-config`.
     public static func validateForWorkers(settings: Settings) throws {
+        do {
+            try PostgresConnection.validate(url: settings.databaseURL.reveal())
+        } catch {
+            throw BootError("DATABASE_URL: \(error.message)")
+        }
+        do {
+            try RedisConnection.validate(url: settings.redisURL.reveal())
+        } catch {
+            throw BootError("REDIS_URL: \(error.message)")
+        }
     }
 
+    /// The readiness checks. Each opens its own short-lived connection: a probe then tests
+    /// that a new connection can be made now, and never competes with request threads.
     static func readinessChecks(_ settings: Settings) -> [Readiness.Check] {
-        []
+        let databaseURL = settings.databaseURL.reveal()
+        let redisURL = settings.redisURL.reveal()
+        let milvus = "http://\(hostForURL(settings.milvusHost)):\(settings.milvusPort)/v1/vector/collections"
+        return [
+            Readiness.Check(name: "database") { timeout in
+                do {
+                    let connection = try PostgresConnection(url: databaseURL, options: .init(connectTimeout: .seconds(timeout)))
+                    defer { connection.close() }
+                    try connection.ping(timeout: .seconds(timeout))
+                    return nil
+                } catch {
+                    return String(describing: error)
+                }
+            },
+            Readiness.Check(name: "redis") { timeout in
+                do {
+                    let connection = try RedisConnection(url: redisURL, options: .init(connectTimeout: .seconds(timeout),
+                                                                                       commandTimeout: .seconds(timeout)))
+                    defer { connection.close() }
+                    try connection.ping(timeout: .seconds(timeout))
+                    return nil
+                } catch {
+                    return String(describing: error)
+                }
+            },
+            Readiness.Check(name: "vector_store") { timeout in
+                do {
+                    let client = try HTTPClient()
+                    let response = try client.send(HTTPClientRequest(url: milvus, connectTimeout: .seconds(timeout), timeout: .seconds(timeout)))
+                    guard response.status == 200, response.bodyText.contains("\"code\":200") else {
+                        return "Milvus answered HTTP \(response.status)"
+                    }
+                    return nil
+                } catch {
+                    return String(describing: error)
+                }
+            },
+        ]
     }
+
+    private static func hostForURL(_ host: String) -> String {
+        host.contains(":") && !host.hasPrefix("[") ? "[\(host)]" : host
+    }
+}
+
+/// Why a worker cannot start; the master logs it in its one line before stopping.
+public struct BootError: Error, CustomStringConvertible {
+    public let description: String
+    public init(_ description: String) { self.description = description }
 }
