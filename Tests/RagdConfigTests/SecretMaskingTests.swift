@@ -34,7 +34,7 @@ struct SecretMaskingTests {
             "DATABASE_URL", "REDIS_URL", "MILVUS_HOST", "MILVUS_PORT", "LLM_API_KEY", "LLM_BASE_URL",
             "LLM_MODEL", "RATE_LIMIT_PER_MINUTE", "FCGI_LISTEN", "FCGI_SOCKET_MODE", "FCGI_SOCKET_OWNER",
             "BACKLOG", "WORKERS", "THREADS", "GRACEFUL_TIMEOUT", "WORKER_TIMEOUT", "REQUEST_TIMEOUT",
-            "HEALTH_CHECK_TIMEOUT", "MAX_REQUESTS", "MAX_REQUESTS_JITTER", "MAX_BODY_BYTES", "ENABLE_TEST_ROUTES",
+            "HEALTH_CHECK_TIMEOUT", "MAX_REQUESTS", "MAX_REQUESTS_JITTER", "MAX_BODY_BYTES", "METRICS_ENABLED", "ENABLE_TEST_ROUTES",
         ])
         let byKey = Dictionary(uniqueKeysWithValues: rows.map { ($0.key, $0) })
         #expect(byKey["LLM_API_KEY"]?.value == "(unset)")

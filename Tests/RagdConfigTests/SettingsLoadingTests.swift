@@ -31,6 +31,7 @@ struct SettingsLoadingTests {
         #expect(s.maxRequests == 0)
         #expect(s.maxRequestsJitter == 0)
         #expect(s.maxBodyBytes == 52_428_800)
+        #expect(s.metricsEnabled)
         #expect(s.enableTestRoutes == false)
         #expect(s.envFilePath == nil)
         #expect(s.secretKey.reveal() == Fixture.secretKey)
@@ -56,7 +57,7 @@ struct SettingsLoadingTests {
             "FCGI_SOCKET_OWNER": "ragd:www-data", "BACKLOG": "16", "WORKERS": "3", "THREADS": "2",
             "GRACEFUL_TIMEOUT": "0.5", "WORKER_TIMEOUT": "10", "REQUEST_TIMEOUT": "0",
             "HEALTH_CHECK_TIMEOUT": "1.25", "MAX_REQUESTS": "1000", "MAX_REQUESTS_JITTER": "50",
-            "MAX_BODY_BYTES": "1024", "ENABLE_TEST_ROUTES": "on",
+            "MAX_BODY_BYTES": "1024", "METRICS_ENABLED": "off", "ENABLE_TEST_ROUTES": "on",
         ]), currentDirectory: "/nonexistent")
         #expect(s.appName == "My RAG")
         #expect(s.debug)
@@ -82,6 +83,7 @@ struct SettingsLoadingTests {
         #expect(s.maxRequests == 1000)
         #expect(s.maxRequestsJitter == 50)
         #expect(s.maxBodyBytes == 1024)
+        #expect(s.metricsEnabled == false)
         #expect(s.enableTestRoutes)
     }
 
