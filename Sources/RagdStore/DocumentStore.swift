@@ -1,0 +1,214 @@
+import RagdCore
+import RagdPostgres
+
+/// Documents and chunks in PostgreSQL. Every query is parameterized and every read and
+/// write names the tenant, so one tenant's request can never reach another's rows.
+/// Not thread-safe: one per serving thread, like its connection.
+public final class DocumentStore {
+    public let connection: PostgresConnection
+
+    public init(connection: PostgresConnection) {
+        self.connection = connection
+    }
+
+    static let documentColumns = """
+        id::text, tenant, title, source, content_type, sha256, metadata::text, status, chunk_count, byte_size,
+        to_char(created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"'),
+        to_char(updated_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"')
+        """
+
+    // MARK: ingest
+
+    /// The document with this content in this tenant, in any state.
+    public func document(tenant: String, sha256: String) throws -> DocumentRecord? {
+        try run("SELECT \(Self.documentColumns) FROM documents WHERE tenant = $1 AND sha256 = $2", [tenant, sha256])
+            .documents.first
+    }
+
+    /// Stores the document as `pending` (invisible) with its chunks, in one transaction.
+    /// Returns false when a document with the same content already exists in the tenant
+    /// (the unique index decides, so two concurrent uploads cannot both win).
+    public func insertPending(_ document: NewDocument, chunks: [NewChunk]) throws -> Bool {
+        try transaction {
+            let inserted = try run("""
+                INSERT INTO documents (id, tenant, title, source, content_type, sha256, metadata, status, chunk_count, byte_size)
+                VALUES ($1::uuid, $2, $3, $4, $5, $6, $7::jsonb, 'pending', $8::integer, $9::bigint)
+                ON CONFLICT (tenant, sha256) DO NOTHING
+                """, [document.id, document.tenant, document.title, document.source, document.contentType, document.sha256,
+                      document.metadataJSON, String(chunks.count), String(document.byteSize)])
+            guard inserted.affectedRows == 1 else { return false }
+            try run("""
+                INSERT INTO chunks (id, document_id, tenant, ordinal, text)
+                SELECT (c->>'id')::uuid, $1::uuid, $2, (c->>'ordinal')::integer, c->>'text'
+                FROM jsonb_array_elements($3::jsonb) AS c
+                """, [document.id, document.tenant, Self.chunksJSON(chunks)])
+            return true
+        }
+    }
+
+    /// Makes a pending document visible.
+    public func markReady(id: String, tenant: String) throws {
+        try run("UPDATE documents SET status = 'ready', updated_at = now() WHERE id = $1::uuid AND tenant = $2", [id, tenant])
+    }
+
+    /// Removes a document and its chunks (any state). True if it existed in this tenant.
+    @discardableResult
+    public func deleteDocument(id: String, tenant: String) throws -> Bool {
+        try run("DELETE FROM documents WHERE id = $1::uuid AND tenant = $2", [id, tenant]).affectedRows == 1
+    }
+
+    // MARK: reads (ready documents only)
+
+    public func document(id: String, tenant: String) throws -> DocumentRecord? {
+        try run("SELECT \(Self.documentColumns) FROM documents WHERE id = $1::uuid AND tenant = $2 AND status = 'ready'",
+                [id, tenant]).documents.first
+    }
+
+    /// Newest first; `after` is the (created_at, id) of the last row of the previous page.
+    public func listDocuments(tenant: String, limit: Int, after: (createdAt: String, id: String)?) throws -> [DocumentRecord] {
+        if let after {
+            return try run("""
+                SELECT \(Self.documentColumns) FROM documents
+                WHERE tenant = $1 AND status = 'ready' AND (created_at, id) < ($2::timestamptz, $3::uuid)
+                ORDER BY created_at DESC, id DESC LIMIT $4::integer
+                """, [tenant, after.createdAt, after.id, String(limit)]).documents
+        }
+        return try run("""
+            SELECT \(Self.documentColumns) FROM documents WHERE tenant = $1 AND status = 'ready'
+            ORDER BY created_at DESC, id DESC LIMIT $2::integer
+            """, [tenant, String(limit)]).documents
+    }
+
+    public func chunks(documentID: String, tenant: String, limit: Int, offset: Int) throws -> [ChunkRecord] {
+        try run("""
+            SELECT c.id::text, c.document_id::text, c.ordinal, c.text FROM chunks c
+            JOIN documents d ON d.id = c.document_id AND d.status = 'ready'
+            WHERE c.document_id = $1::uuid AND c.tenant = $2 AND d.tenant = $2
+            ORDER BY c.ordinal LIMIT $3::integer OFFSET $4::integer
+            """, [documentID, tenant, String(limit), String(offset)]).rows.map { row in
+            ChunkRecord(id: row[0] ?? "", documentID: row[1] ?? "", ordinal: Int(row[2] ?? "") ?? 0, text: row[3] ?? "")
+        }
+    }
+
+    /// Every chunk of a document in order, whatever its state (for ingest and reindex).
+    public func allChunks(documentID: String, tenant: String) throws -> [ChunkRecord] {
+        try run("""
+            SELECT id::text, document_id::text, ordinal, text FROM chunks
+            WHERE document_id = $1::uuid AND tenant = $2 ORDER BY ordinal
+            """, [documentID, tenant]).rows.map { row in
+            ChunkRecord(id: row[0] ?? "", documentID: row[1] ?? "", ordinal: Int(row[2] ?? "") ?? 0, text: row[3] ?? "")
+        }
+    }
+
+    /// Full-text search over ready chunks of the tenant: (chunk id, rank), best first.
+    public func keywordSearch(tenant: String, query: String, limit: Int, documentIDs: [String]?) throws -> [(chunkID: String, score: Double)] {
+        let rows = try run("""
+            SELECT c.id::text, ts_rank_cd(c.tsv, q) AS rank
+            FROM chunks c JOIN documents d ON d.id = c.document_id, websearch_to_tsquery('english', $2) AS q
+            WHERE c.tenant = $1 AND d.tenant = $1 AND d.status = 'ready' AND c.tsv @@ q
+              AND ($4::uuid[] IS NULL OR c.document_id = ANY ($4::uuid[]))
+            ORDER BY rank DESC, c.id LIMIT $3::integer
+            """, [tenant, query, String(limit), documentIDs.map(Self.uuidArray)]).rows
+        return rows.map { (chunkID: $0[0] ?? "", score: Double($0[1] ?? "") ?? 0) }
+    }
+
+    /// The given chunks of ready documents of the tenant, with their documents' titles.
+    public func chunks(ids: [String], tenant: String) throws -> [ChunkWithDocument] {
+        guard !ids.isEmpty else { return [] }
+        return try run("""
+            SELECT c.id::text, d.id::text, d.title, d.source, c.ordinal, c.text
+            FROM chunks c JOIN documents d ON d.id = c.document_id
+            WHERE c.id = ANY ($1::uuid[]) AND c.tenant = $2 AND d.tenant = $2 AND d.status = 'ready'
+            """, [Self.uuidArray(ids), tenant]).rows.map { row in
+            ChunkWithDocument(chunkID: row[0] ?? "", documentID: row[1] ?? "", title: row[2] ?? "", source: row[3],
+                              ordinal: Int(row[4] ?? "") ?? 0, text: row[5] ?? "")
+        }
+    }
+
+    /// Ready documents of the tenant whose metadata contains `metadataJSON` (jsonb `@>`).
+    public func documentIDs(tenant: String, metadataContains metadataJSON: String, limit: Int) throws -> [String] {
+        try run("""
+            SELECT id::text FROM documents WHERE tenant = $1 AND status = 'ready' AND metadata @> $2::jsonb
+            ORDER BY created_at DESC LIMIT $3::integer
+            """, [tenant, metadataJSON, String(limit)]).rows.compactMap { $0[0] }
+    }
+
+    /// Every ready document, for `ragd reindex`.
+    public func allReadyDocuments() throws -> [DocumentRecord] {
+        try run("SELECT \(Self.documentColumns) FROM documents WHERE status = 'ready' ORDER BY created_at", []).documents
+    }
+
+    /// Pending documents older than `seconds` (their ingest died midway).
+    public func stalePending(olderThanSeconds seconds: Int, limit: Int) throws -> [DocumentRecord] {
+        try run("""
+            SELECT \(Self.documentColumns) FROM documents
+            WHERE status = 'pending' AND updated_at < now() - make_interval(secs => $1::integer)
+            ORDER BY updated_at LIMIT $2::integer
+            """, [String(seconds), String(limit)]).documents
+    }
+
+    // MARK: vectors that still need deleting
+
+    public func recordVectorCleanup(documentID: String, tenant: String) throws {
+        try run("INSERT INTO vector_cleanup (document_id, tenant) VALUES ($1::uuid, $2) ON CONFLICT DO NOTHING", [documentID, tenant])
+    }
+
+    public func pendingVectorCleanups(limit: Int) throws -> [(documentID: String, tenant: String)] {
+        try run("SELECT document_id::text, tenant FROM vector_cleanup ORDER BY created_at LIMIT $1::integer", [String(limit)])
+            .rows.map { (documentID: $0[0] ?? "", tenant: $0[1] ?? "") }
+    }
+
+    public func vectorCleanupDone(documentID: String) throws {
+        try run("DELETE FROM vector_cleanup WHERE document_id = $1::uuid", [documentID])
+    }
+
+    // MARK: helpers
+
+    /// Runs `body` in a transaction; rolls back if it throws.
+    public func transaction<T>(_ body: () throws -> T) throws -> T {
+        try run("BEGIN", [])
+        do {
+            let value = try body()
+            try run("COMMIT", [])
+            return value
+        } catch {
+            _ = try? connection.query("ROLLBACK")
+            throw error
+        }
+    }
+
+    @discardableResult
+    func run(_ sql: String, _ params: [String?]) throws -> PostgresResult {
+        do {
+            return try connection.query(sql, params)
+        } catch {
+            switch error.code {
+            case .connection, .timeout: throw StoreError(.unavailable, "PostgreSQL: \(error.message)")
+            default: throw StoreError(.other, "PostgreSQL: \(error.message)")
+            }
+        }
+    }
+
+    /// A PostgreSQL array literal of uuids; callers pass only validated uuids, and the
+    /// value goes in as a parameter, never into the SQL text.
+    static func uuidArray(_ ids: [String]) -> String {
+        "{" + ids.joined(separator: ",") + "}"
+    }
+
+    static func chunksJSON(_ chunks: [NewChunk]) -> String {
+        "[" + chunks.map { chunk in
+            "{\"id\":\"\(chunk.id)\",\"ordinal\":\(chunk.ordinal),\"text\":\(JSONText.quoted(chunk.text))}"
+        }.joined(separator: ",") + "]"
+    }
+}
+
+extension PostgresResult {
+    var documents: [DocumentRecord] {
+        rows.map { row in
+            DocumentRecord(id: row[0] ?? "", tenant: row[1] ?? "", title: row[2] ?? "", source: row[3],
+                           contentType: row[4] ?? "", sha256: row[5] ?? "", metadataJSON: row[6] ?? "{}",
+                           status: row[7] ?? "", chunkCount: Int(row[8] ?? "") ?? 0, byteSize: Int(row[9] ?? "") ?? 0,
+                           createdAt: row[10] ?? "", updatedAt: row[11] ?? "")
+        }
+    }
+}

@@ -1,1 +1,0 @@
-// RagdStore: see the module's files

@@ -1,0 +1,74 @@
+/// A document as stored (the source of truth is PostgreSQL).
+public struct DocumentRecord: Sendable, Equatable {
+    public var id: String
+    public var tenant: String
+    public var title: String
+    public var source: String?
+    public var contentType: String
+    /// Hex SHA-256 of the normalized text: the duplicate key within a tenant.
+    public var sha256: String
+    /// The metadata object as JSON text.
+    public var metadataJSON: String
+    /// `pending` while being ingested (invisible to every read), then `ready`.
+    public var status: String
+    public var chunkCount: Int
+    public var byteSize: Int
+    /// ISO-8601 UTC with microseconds.
+    public var createdAt: String
+    public var updatedAt: String
+}
+
+/// A chunk to store with a new document.
+public struct NewChunk: Sendable {
+    public var id: String
+    public var ordinal: Int
+    public var text: String
+
+    public init(id: String, ordinal: Int, text: String) {
+        self.id = id
+        self.ordinal = ordinal
+        self.text = text
+    }
+}
+
+/// A stored chunk.
+public struct ChunkRecord: Sendable, Equatable {
+    public var id: String
+    public var documentID: String
+    public var ordinal: Int
+    public var text: String
+}
+
+/// A chunk with what a search result shows of its document.
+public struct ChunkWithDocument: Sendable, Equatable {
+    public var chunkID: String
+    public var documentID: String
+    public var title: String
+    public var source: String?
+    public var ordinal: Int
+    public var text: String
+}
+
+/// A new document's fields.
+public struct NewDocument: Sendable {
+    public var id: String
+    public var tenant: String
+    public var title: String
+    public var source: String?
+    public var contentType: String
+    public var sha256: String
+    public var metadataJSON: String
+    public var byteSize: Int
+
+    public init(id: String, tenant: String, title: String, source: String?, contentType: String, sha256: String,
+                metadataJSON: String, byteSize: Int) {
+        self.id = id
+        self.tenant = tenant
+        self.title = title
+        self.source = source
+        self.contentType = contentType
+        self.sha256 = sha256
+        self.metadataJSON = metadataJSON
+        self.byteSize = byteSize
+    }
+}

@@ -1,0 +1,175 @@
+import Foundation
+import RagdCore
+import RagdPostgres
+import RagdStore
+import Testing
+
+/// A fresh database per test suite run, on the PostgreSQL the test environment names.
+final class TestDatabase: @unchecked Sendable {
+    let url: String
+    let name: String
+    private let adminURL: String
+
+    init() throws {
+        guard let base = ProcessInfo.processInfo.environment["DATABASE_URL"] else {
+            throw TestError("DATABASE_URL is not set: run the tests through scripts/test.sh (it starts PostgreSQL)")
+        }
+        adminURL = base
+        name = "ragd_test_" + Identifier.uuid().replacingOccurrences(of: "-", with: "").prefix(12)
+        let admin = try PostgresConnection(url: base)
+        try admin.query("CREATE DATABASE \(name)") // name is ours: lowercase hex
+        admin.close()
+        url = Self.replaceDatabase(in: base, with: name)
+    }
+
+    func drop() {
+        guard let admin = try? PostgresConnection(url: adminURL) else { return }
+        _ = try? admin.query("DROP DATABASE IF EXISTS \(name) WITH (FORCE)")
+        admin.close()
+    }
+
+    static func replaceDatabase(in url: String, with name: String) -> String {
+        var parts = url.split(separator: "?", maxSplits: 1).map(String.init)
+        if let slash = parts[0].range(of: "/", options: .backwards), slash.lowerBound > parts[0].index(parts[0].startIndex, offsetBy: 10) {
+            parts[0] = String(parts[0][..<slash.lowerBound]) + "/" + name
+        }
+        return parts.joined(separator: "?")
+    }
+}
+
+struct TestError: Error, CustomStringConvertible {
+    let description: String
+    init(_ description: String) { self.description = description }
+}
+
+@Suite(.serialized)
+final class DocumentStoreTests {
+    let database: TestDatabase
+    let store: DocumentStore
+
+    init() throws {
+        database = try TestDatabase()
+        let connection = try PostgresConnection(url: database.url)
+        try Migrations.run(on: connection)
+        store = DocumentStore(connection: connection)
+    }
+
+    deinit {
+        store.connection.close()
+        database.drop()
+    }
+
+    func newDocument(tenant: String, text: String) -> (NewDocument, [NewChunk]) {
+        let id = Identifier.uuid()
+        let chunks = text.split(separator: "\n").enumerated().map { NewChunk(id: Identifier.uuid(), ordinal: $0.offset, text: String($0.element)) }
+        return (NewDocument(id: id, tenant: tenant, title: "T \(text.prefix(10))", source: nil, contentType: "text/plain",
+                            sha256: String(text.hashValue), metadataJSON: #"{"team":"x"}"#, byteSize: text.utf8.count), chunks)
+    }
+
+    @Test func migrationsRunOnceWhenSeveralPodsStartTogether() throws {
+        let fresh = try TestDatabase()
+        defer { fresh.drop() }
+        // Four "pods" at once on an empty database: the advisory lock lets one apply
+        // everything; the others find nothing left to do, and none fails.
+        let box = ResultsBox(Array(repeating: nil, count: 4))
+        DispatchQueue.concurrentPerform(iterations: 4) { index in
+            box.set(index, Result {
+                let connection = try PostgresConnection(url: fresh.url)
+                defer { connection.close() }
+                return try Migrations.run(on: connection)
+            })
+        }
+        let applied = try box.values.map { try $0!.get() }
+        #expect(applied.filter { $0 == Migrations.all.map(\.version) }.count == 1)
+        #expect(applied.filter { $0.isEmpty }.count == 3)
+        let check = try PostgresConnection(url: fresh.url)
+        defer { check.close() }
+        #expect(try check.query("SELECT count(*) FROM schema_migrations")[0, 0] == String(Migrations.all.count))
+    }
+
+    @Test func pendingDocumentsAreInvisibleUntilReady() throws {
+        let (document, chunks) = newDocument(tenant: "a", text: "alpha beta\ngamma delta")
+        #expect(try store.insertPending(document, chunks: chunks))
+        #expect(try store.document(id: document.id, tenant: "a") == nil)
+        #expect(try store.listDocuments(tenant: "a", limit: 10, after: nil).isEmpty)
+        #expect(try store.keywordSearch(tenant: "a", query: "gamma", limit: 5, documentIDs: nil).isEmpty)
+        try store.markReady(id: document.id, tenant: "a")
+        #expect(try store.document(id: document.id, tenant: "a")?.chunkCount == 2)
+        #expect(try store.keywordSearch(tenant: "a", query: "gamma", limit: 5, documentIDs: nil).count == 1)
+    }
+
+    @Test func sameContentInATenantIsStoredOnce() throws {
+        let (document, chunks) = newDocument(tenant: "a", text: "unique text one")
+        #expect(try store.insertPending(document, chunks: chunks))
+        var copy = document
+        copy.id = Identifier.uuid()
+        #expect(try store.insertPending(copy, chunks: chunks.map { NewChunk(id: Identifier.uuid(), ordinal: $0.ordinal, text: $0.text) }) == false)
+        #expect(try store.document(tenant: "a", sha256: document.sha256)?.id == document.id)
+        // Another tenant may hold the same content.
+        var other = document
+        other.id = Identifier.uuid()
+        other.tenant = "b"
+        #expect(try store.insertPending(other, chunks: chunks.map { NewChunk(id: Identifier.uuid(), ordinal: $0.ordinal, text: $0.text) }))
+    }
+
+    @Test func everyReadIsScopedToTheTenant() throws {
+        let (document, chunks) = newDocument(tenant: "alice", text: "secret plans of alice\nmore secret plans")
+        #expect(try store.insertPending(document, chunks: chunks))
+        try store.markReady(id: document.id, tenant: "alice")
+        #expect(try store.document(id: document.id, tenant: "bob") == nil)
+        #expect(try store.chunks(documentID: document.id, tenant: "bob", limit: 10, offset: 0).isEmpty)
+        #expect(try store.chunks(ids: chunks.map(\.id), tenant: "bob").isEmpty)
+        #expect(try store.keywordSearch(tenant: "bob", query: "secret plans", limit: 5, documentIDs: nil).isEmpty)
+        #expect(try store.listDocuments(tenant: "bob", limit: 10, after: nil).isEmpty)
+        #expect(try store.deleteDocument(id: document.id, tenant: "bob") == false)
+        #expect(try store.document(id: document.id, tenant: "alice") != nil)
+        #expect(try store.chunks(ids: chunks.map(\.id), tenant: "alice").count == 2)
+    }
+
+    @Test func hostileTextIsStoredVerbatim() throws {
+        let text = "Robert'); DROP TABLE documents;--\n\\x00 \" ' $1 $$ quoted $$"
+        let (document, chunks) = newDocument(tenant: "a", text: text)
+        #expect(try store.insertPending(document, chunks: chunks))
+        try store.markReady(id: document.id, tenant: "a")
+        let stored = try store.chunks(documentID: document.id, tenant: "a", limit: 10, offset: 0).map(\.text)
+        #expect(stored == text.split(separator: "\n").map(String.init))
+    }
+
+    @Test func listingPagesNewestFirstWithoutGapsOrRepeats() throws {
+        var ids: [String] = []
+        for i in 0..<7 {
+            let (document, chunks) = newDocument(tenant: "pager", text: "page document \(i)")
+            #expect(try store.insertPending(document, chunks: chunks))
+            try store.markReady(id: document.id, tenant: "pager")
+            ids.append(document.id)
+        }
+        var seen: [String] = []
+        var after: (createdAt: String, id: String)?
+        while true {
+            let page = try store.listDocuments(tenant: "pager", limit: 3, after: after)
+            seen += page.map(\.id)
+            guard page.count == 3, let last = page.last else { break }
+            after = (last.createdAt, last.id)
+        }
+        #expect(seen.count == 7)
+        #expect(Set(seen) == Set(ids))
+        #expect(seen.first == ids.last, "newest first")
+    }
+
+    @Test func deleteRemovesChunksToo() throws {
+        let (document, chunks) = newDocument(tenant: "a", text: "to be deleted\nsoon")
+        #expect(try store.insertPending(document, chunks: chunks))
+        try store.markReady(id: document.id, tenant: "a")
+        #expect(try store.deleteDocument(id: document.id, tenant: "a"))
+        #expect(try store.allChunks(documentID: document.id, tenant: "a").isEmpty)
+        #expect(try store.document(id: document.id, tenant: "a") == nil)
+    }
+}
+
+final class ResultsBox: @unchecked Sendable {
+    private let lock = NSLock()
+    private var storage: [Result<[Int], Error>?]
+    init(_ values: [Result<[Int], Error>?]) { storage = values }
+    func set(_ index: Int, _ value: Result<[Int], Error>) { lock.lock(); storage[index] = value; lock.unlock() }
+    var values: [Result<[Int], Error>?] { lock.lock(); defer { lock.unlock() }; return storage }
+}
