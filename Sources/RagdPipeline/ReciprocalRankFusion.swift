@@ -1,0 +1,33 @@
+/// Reciprocal rank fusion (Cormack, Clarke, Buettcher 2009): each ranked list gives an
+/// item `1 / (k + rank)`; the sum orders the fused list. It needs no score calibration
+/// between the legs (cosine similarity and ts_rank are not comparable), which is why
+/// hybrid search uses it.
+public enum ReciprocalRankFusion {
+    /// One fused item: its id, fused score and its 1-based rank in each leg (nil if absent).
+    public struct Item: Equatable, Sendable {
+        public var id: String
+        public var score: Double
+        public var ranks: [Int?]
+    }
+
+    /// Fuses `lists` (each best first, ids unique within a list). `k` = 60 as in the paper.
+    /// Ties are broken by the best single rank, then by id, so the order is deterministic.
+    public static func fuse(_ lists: [[String]], k: Double = 60, limit: Int) -> [Item] {
+        var items: [String: Item] = [:]
+        for (leg, list) in lists.enumerated() {
+            for (index, id) in list.enumerated() {
+                var item = items[id] ?? Item(id: id, score: 0, ranks: Array(repeating: nil, count: lists.count))
+                guard item.ranks[leg] == nil else { continue } // a repeated id counts once
+                item.ranks[leg] = index + 1
+                item.score += 1 / (k + Double(index + 1))
+                items[id] = item
+            }
+        }
+        return items.values.sorted { a, b in
+            if a.score != b.score { return a.score > b.score }
+            let bestA = a.ranks.compactMap { $0 }.min() ?? .max, bestB = b.ranks.compactMap { $0 }.min() ?? .max
+            if bestA != bestB { return bestA < bestB }
+            return a.id < b.id
+        }.prefix(limit).map { $0 }
+    }
+}
