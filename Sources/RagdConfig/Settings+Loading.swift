@@ -118,6 +118,35 @@ extension Settings {
         s.llmModel = r.string("LLM_MODEL", default: s.llmModel)
         s.rateLimitPerMinute = r.integer("RATE_LIMIT_PER_MINUTE", default: s.rateLimitPerMinute, range: 1...Int.max)
 
+        s.embeddingProvider = r.choice("EMBEDDING_PROVIDER", default: s.embeddingProvider) ?? s.embeddingProvider
+        if let text = r.raw("EMBEDDING_BASE_URL"), !text.trimmingWhitespace().isEmpty {
+            switch WebAddress.baseURL(text) {
+            case .success(let url): s.embeddingBaseURL = url
+            case .failure(let invalid): r.report("EMBEDDING_BASE_URL", invalid.message)
+            }
+        }
+        if let key = r.raw("EMBEDDING_API_KEY"), !key.trimmingWhitespace().isEmpty {
+            s.embeddingAPIKey = Secret(key)
+        }
+        if let model = r.raw("EMBEDDING_MODEL"), !model.trimmingWhitespace().isEmpty {
+            s.embeddingModel = model.trimmingWhitespace()
+        }
+        s.embeddingDimension = r.integer("EMBEDDING_DIMENSION", default: s.embeddingDimension, range: 8...4096)
+        s.embeddingBatchSize = r.integer("EMBEDDING_BATCH_SIZE", default: s.embeddingBatchSize, range: 1...2048)
+        s.embeddingTimeout = r.seconds("EMBEDDING_TIMEOUT", default: 30, allowZero: false)
+        s.chunkSize = r.integer("CHUNK_SIZE", default: s.chunkSize, range: 100...20000)
+        s.chunkOverlap = r.integer("CHUNK_OVERLAP", default: s.chunkOverlap, range: 0...19999)
+        if s.chunkOverlap >= s.chunkSize {
+            r.report("CHUNK_OVERLAP", "\(s.chunkOverlap) must be less than CHUNK_SIZE (\(s.chunkSize))")
+        }
+        s.milvusCollection = r.string("MILVUS_COLLECTION", default: s.milvusCollection)
+        if !Self.isCollectionName(s.milvusCollection) {
+            r.report("MILVUS_COLLECTION", "\(shown(s.milvusCollection)) is not a collection name (letters, digits and _, starting with a letter or _, at most 255)")
+        }
+        s.milvusTimeout = r.seconds("MILVUS_TIMEOUT", default: 10, allowZero: false)
+        s.databaseStatementTimeout = r.seconds("DATABASE_STATEMENT_TIMEOUT", default: 30, allowZero: false)
+        s.migrateOnStart = r.bool("MIGRATE_ON_START", default: s.migrateOnStart)
+
         if let text = r.raw("FCGI_LISTEN") {
             switch ListenAddress.parse(text.trimmingWhitespace()) {
             case .success(let address): s.fcgiListen = address
@@ -160,6 +189,12 @@ extension Settings {
                      .notAllowed)
         }
         return s
+    }
+
+    static func isCollectionName(_ name: String) -> Bool {
+        guard let first = name.unicodeScalars.first, name.unicodeScalars.count <= 255,
+              first == "_" || ("a"..."z").contains(first) || ("A"..."Z").contains(first) else { return false }
+        return name.unicodeScalars.allSatisfy { $0 == "_" || ("a"..."z").contains($0) || ("A"..."Z").contains($0) || ("0"..."9").contains($0) }
     }
 
     private static func readConnectionURL(_ r: inout SettingsReader, _ kind: ConnectionURL.Kind) -> ConnectionURL {

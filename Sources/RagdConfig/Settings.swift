@@ -57,6 +57,41 @@ public struct Settings: Sendable {
     /// `RATE_LIMIT_PER_MINUTE`: requests per client per minute, >= 1. Default `100`.
     public var rateLimitPerMinute: Int = 100
 
+    // MARK: Ingestion and retrieval
+
+    /// `EMBEDDING_PROVIDER`: `local` (built in, lexical, no network) or `openai` (any
+    /// OpenAI-compatible `/embeddings` API). Default `.local`.
+    public var embeddingProvider: EmbeddingProvider = .local
+    /// `EMBEDDING_BASE_URL`: base URL of the embeddings API. Default: `LLM_BASE_URL`.
+    public var embeddingBaseURL: String?
+    /// `EMBEDDING_API_KEY`: key for the embeddings API. Default: `LLM_API_KEY`.
+    public var embeddingAPIKey: Secret?
+    /// `EMBEDDING_MODEL`: embedding model name. Default `"text-embedding-3-small"` for
+    /// `openai`, `"ragd-hashing-v1"` for `local`.
+    public var embeddingModel: String?
+    /// `EMBEDDING_DIMENSION`: vector size, 8...4096; must match the Milvus collection.
+    /// Default `384`.
+    public var embeddingDimension: Int = 384
+    /// `EMBEDDING_BATCH_SIZE`: texts per embeddings request, 1...2048. Default `64`.
+    public var embeddingBatchSize: Int = 64
+    /// `EMBEDDING_TIMEOUT`: seconds one embeddings request may take. Default 30 s.
+    public var embeddingTimeout: Duration = .seconds(30)
+    /// `CHUNK_SIZE`: most characters in one chunk, 100...20000. Default `800`.
+    public var chunkSize: Int = 800
+    /// `CHUNK_OVERLAP`: characters repeated between neighbouring chunks, less than
+    /// `CHUNK_SIZE`. Default `120`.
+    public var chunkOverlap: Int = 120
+    /// `MILVUS_COLLECTION`: the collection holding the vectors. Default `"ragd_chunks"`.
+    public var milvusCollection: String = "ragd_chunks"
+    /// `MILVUS_TIMEOUT`: seconds one Milvus request may take. Default 10 s.
+    public var milvusTimeout: Duration = .seconds(10)
+    /// `DATABASE_STATEMENT_TIMEOUT`: PostgreSQL `statement_timeout` in seconds. Default 30 s.
+    public var databaseStatementTimeout: Duration = .seconds(30)
+    /// `MIGRATE_ON_START`: apply database migrations when `ragd serve` starts (safe with
+    /// several pods: an advisory lock serializes them). Default `false`; `ragd migrate`
+    /// applies them explicitly.
+    public var migrateOnStart: Bool = false
+
     // MARK: Server
 
     /// `FCGI_LISTEN`: where the FastCGI listener binds. Default `.unix(path: "/run/ragd/ragd.sock")`.
@@ -122,6 +157,17 @@ public struct Settings: Sendable {
     /// The number of online CPUs, clamped to 1...256: the default of `workers`.
     public static var defaultWorkers: Int {
         min(max(ProcessInfo.processInfo.activeProcessorCount, 1), 256)
+    }
+}
+
+extension Settings {
+    /// `EMBEDDING_BASE_URL`, else `LLM_BASE_URL`.
+    public var effectiveEmbeddingBaseURL: String { embeddingBaseURL ?? llmBaseURL }
+    /// `EMBEDDING_API_KEY`, else `LLM_API_KEY`.
+    public var effectiveEmbeddingAPIKey: Secret? { embeddingAPIKey ?? llmAPIKey }
+    /// `EMBEDDING_MODEL`, else the provider's default.
+    public var effectiveEmbeddingModel: String {
+        embeddingModel ?? (embeddingProvider == .local ? "ragd-hashing-v1" : "text-embedding-3-small")
     }
 }
 

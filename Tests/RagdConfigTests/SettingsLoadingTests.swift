@@ -326,3 +326,27 @@ struct SettingsLoadingTests {
         #expect(problems.map(\.key) == ["ENVIRONMENT"])
     }
 }
+
+@Suite struct IngestionSettingsTests {
+    @Test func embeddingFallsBackToTheLLMSettings() throws {
+        let s = try Settings.load(environment: Fixture.environment(["LLM_API_KEY": "sk-llm", "LLM_BASE_URL": "https://llm.example/v1",
+                                                                   "EMBEDDING_PROVIDER": "openai"]), currentDirectory: "/nonexistent")
+        #expect(s.effectiveEmbeddingBaseURL == "https://llm.example/v1")
+        #expect(s.effectiveEmbeddingAPIKey?.reveal() == "sk-llm")
+        #expect(s.effectiveEmbeddingModel == "text-embedding-3-small")
+        let local = try Settings.load(environment: Fixture.environment([:]), currentDirectory: "/nonexistent")
+        #expect(local.embeddingProvider == .local)
+        #expect(local.effectiveEmbeddingModel == "ragd-hashing-v1")
+        #expect(local.describe().first { $0.key == "EMBEDDING_API_KEY" }?.value == "(unset)")
+    }
+
+    @Test func badIngestionValuesAreNamed() {
+        let problems = Fixture.problems(Fixture.environment([
+            "EMBEDDING_PROVIDER": "magic", "CHUNK_SIZE": "500", "CHUNK_OVERLAP": "500", "MILVUS_COLLECTION": "bad-name",
+            "EMBEDDING_DIMENSION": "3",
+        ]))
+        for key in ["EMBEDDING_PROVIDER", "CHUNK_OVERLAP", "MILVUS_COLLECTION", "EMBEDDING_DIMENSION"] {
+            #expect(problems.contains { $0.key == key }, "\(key) in \(problems)")
+        }
+    }
+}
