@@ -44,7 +44,7 @@ let package = Package(
                                                 "RagdRedis", "RagdCurl",
                                                 .product(name: "Logging", package: "swift-log")]),
         .executableTarget(name: "ragd", dependencies: [
-            "RagdApp", "RagdConfig", "RagdCore", "RagdMetrics", "RagdPool", "RagdFastCGI", "RagdLog",
+            "RagdApp", "RagdConfig", "RagdCore", "RagdMetrics", "RagdPool", "RagdFastCGI", "RagdLog", "RagdPostgres", "RagdStore",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
             .product(name: "Logging", package: "swift-log"),
         ]),

@@ -27,6 +27,16 @@ struct Serve: ParsableCommand {
         RagdLogging.bootstrap(level: settings.loggerLevel)
         let logger = Logger(label: "ragd.master")
 
+        if settings.migrateOnStart {
+            do {
+                let applied = try migrateDatabase(settings)
+                logger.info("database migrations", metadata: ["applied": .array(applied.map { .stringConvertible($0) })])
+            } catch {
+                logger.critical("database migrations failed", metadata: ["error": .string(String(describing: error))])
+                throw ExitCode(1)
+            }
+        }
+
         let listener: FastCGIListener
         do {
             let owner = try settings.fcgiSocketOwner.map(resolveOwner)
