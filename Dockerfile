@@ -1,0 +1,110 @@
+# syntax=docker/dockerfile:1
+#
+# ragd images. Two targets:
+#
+#   docker build -t ragd .                         the API server (default: last stage)
+#   docker build -t ragd-nginx --target nginx .    nginx with our templates, for the pod
+#
+# ragd speaks only FastCGI (no HTTP port), so it always runs next to nginx: in
+# Kubernetes both containers share one pod and the unix socket in an emptyDir
+# (k8s/deployment.yaml); in Docker Compose they share a named volume.
+#
+# scripts/image-check.sh proves this recipe on a Debian 12 host without a Docker engine:
+# it PARSES this file (the two package lists marked "image-check:", the swift build
+# line, USER, ENV, HEALTHCHECK), runs the same build, checks with ldd + dpkg -S that the
+# runtime packages cover every shared library, and starts the binary as the numeric
+# user with this ENV. Keep those lines in the shape the script expects.
+
+# ---------------------------------------------------------------------------------------
+# Build stage: the official Swift image on Debian 12 (bookworm), pinned to the toolchain
+# the project is developed and checked with (Swift 6.3.1), so the release build in the
+# image is the build scripts/image-check.sh runs. For a reproducible supply chain, pin
+# the digest as well (swift:6.3.1-bookworm@sha256:...) in your registry mirror.
+FROM swift:6.3.1-bookworm AS build
+
+# image-check: build packages (the C libraries' -dev packages; see Package.swift).
+# Versions are not pinned on purpose: bookworm(-security) only carries the current
+# version of each package, so a pin would break the build at the next security update.
+# hadolint ignore=DL3008
+RUN apt-get update \
+    && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends libfcgi-dev libpq-dev libhiredis-dev libcurl4-openssl-dev pkg-config \
+    && rm -rf /var/lib/apt/lists/*
+
+WORKDIR /src
+
+# Dependencies in their own layer: it is rebuilt only when Package.swift changes, not
+# on every source edit. (Package.resolved is not versioned in this repository; copy it
+# too, with --force-resolved-versions, if yours is.)
+COPY Package.swift ./
+RUN swift package resolve
+
+COPY Sources ./Sources
+# Tests/ is not needed for the product, but SwiftPM loads every target of the manifest
+# and fails on a missing target directory.
+COPY Tests ./Tests
+# Static Swift runtime: the runtime image needs no Swift toolchain, only the C
+# libraries listed below (checked by scripts/image-check.sh with ldd).
+RUN swift build -c release --static-swift-stdlib --product ragd \
+    && install -D -m 0755 "$(swift build -c release --static-swift-stdlib --product ragd --show-bin-path)/ragd" /out/ragd
+
+# ---------------------------------------------------------------------------------------
+# nginx for the pod. Decision: the official NGINX image (unprivileged variant, so it runs
+# as uid 101 on port 8080 under runAsNonRoot and a read-only root filesystem), fed our
+# nginx/templates unchanged: its entrypoint renders /etc/nginx/templates/**/*.template
+# with envsubst into /etc/nginx/conf.d at start, which is what the templates were
+# written for. The templates are baked in here rather than mounted from a ConfigMap so
+# that the nginx config ships with the same commit tag as ragd (one version of the
+# FastCGI contract per rollout), and because kustomize refuses files outside k8s/.
+# Docker Compose mounts nginx/templates into the same base image instead (edit, restart).
+FROM nginxinc/nginx-unprivileged:1.28.0-bookworm AS nginx
+COPY nginx/templates /etc/nginx/templates
+# Upstream mode: the Kubernetes Ingress terminates TLS. Only RAGD_* variables are
+# substituted, so no environment variable can clobber an nginx $variable.
+ENV RAGD_TLS_MODE=upstream \
+    RAGD_HTTP_PORT=8080 \
+    RAGD_FASTCGI_UPSTREAM=unix:/run/ragd/ragd.sock \
+    RAGD_ACCESS_LOG=/dev/stdout \
+    NGINX_ENVSUBST_FILTER=^RAGD_
+
+# ---------------------------------------------------------------------------------------
+# Runtime stage (the default target): Debian 12 slim with only the shared libraries the
+# binary links against.
+FROM debian:bookworm-slim AS runtime
+
+# image-check: runtime packages. libfcgi0ldbl is Debian 12's name for the libfcgi
+# runtime (/usr/lib/x86_64-linux-gnu/libfcgi.so.0); libstdc++6 is linked even with a
+# static Swift runtime and is only present in the slim image by accident (apt needs it).
+# Not version-pinned, for the reason given in the build stage.
+# hadolint ignore=DL3008
+RUN apt-get update \
+    && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends libfcgi0ldbl libpq5 libhiredis0.14 libcurl4 libstdc++6 ca-certificates tzdata \
+    && rm -rf /var/lib/apt/lists/* \
+    && groupadd --system --gid 10001 ragd \
+    && useradd --system --uid 10001 --gid 10001 --no-create-home --home-dir /nonexistent --shell /usr/sbin/nologin ragd \
+    && install -d -o 10001 -g 10001 -m 0750 /run/ragd
+
+COPY --from=build /out/ragd /usr/local/bin/ragd
+
+# The socket nginx connects to. 0660: owner and group only; nginx gets the group through
+# the pod's fsGroup (Kubernetes) or group_add (Compose).
+ENV FCGI_LISTEN=/run/ragd/ragd.sock \
+    FCGI_SOCKET_MODE=0660
+
+# A passwd entry exists (libpq and Kerberos look the uid up), but the USER is numeric so
+# that Kubernetes can verify runAsNonRoot without resolving names.
+USER 10001:10001
+
+# /run/ragd as a volume: in Compose the named socket volume is seeded with this
+# directory's owner and mode; in Kubernetes an emptyDir replaces it.
+VOLUME ["/run/ragd"]
+
+# TERM: graceful stop (in-flight requests finish, up to GRACEFUL_TIMEOUT); give
+# `docker stop` a longer timeout than that (compose: stop_grace_period).
+STOPSIGNAL SIGTERM
+
+# ragd has no HTTP port: the probe is a FastCGI request for /health over FCGI_LISTEN.
+HEALTHCHECK --interval=15s --timeout=5s --start-period=10s --retries=3 \
+    CMD ["/usr/local/bin/ragd", "probe", "--path", "/health"]
+
+ENTRYPOINT ["/usr/local/bin/ragd"]
+CMD ["serve"]
