@@ -14,6 +14,7 @@ struct TokenClaims: Decodable {
     let issuedAt: Double?
     let notBefore: Double?
     let tokenID: String?
+    let distinctKeys: Int
 
     private enum Keys: String, CodingKey { case sub, tenant, scope, exp, iat, nbf, jti }
 
@@ -41,6 +42,7 @@ struct TokenClaims: Decodable {
         issuedAt = try Self.optional(Double.self, .iat, "a NumericDate", in: container)
         notBefore = try Self.optional(Double.self, .nbf, "a NumericDate", in: container)
         tokenID = try Self.optional(String.self, .jti, "a string", in: container)
+        distinctKeys = try JSONMemberCount.distinctKeys(in: decoder)
         for time in [expiresAt, issuedAt, notBefore] {
             if let time, !time.isFinite {
                 throw AuthError.invalidClaims("Time claims must be finite numbers.")
@@ -68,12 +70,17 @@ struct TokenClaims: Decodable {
 
     /// Decodes the payload; JSON errors are `malformed`, claim errors `invalidClaims`.
     static func parse(_ json: [UInt8]) throws(AuthError) -> TokenClaims {
+        let claims: TokenClaims
         do {
-            return try JSONDecoder().decode(TokenClaims.self, from: Data(json))
+            claims = try JSONDecoder().decode(TokenClaims.self, from: Data(json))
         } catch let error as AuthError {
             throw error
         } catch {
             throw AuthError.malformed("The token payload is not valid JSON.")
         }
+        guard claims.distinctKeys == JSONMemberCount.topLevelMembers(json) else {
+            throw AuthError.malformed("The token payload repeats a claim name.")
+        }
+        return claims
     }
 }

@@ -15,6 +15,7 @@ struct TokenHeader: Decodable {
     let algorithm: String
     let type: String?
     let hasCritical: Bool
+    let distinctKeys: Int
 
     private enum Keys: String, CodingKey { case alg, typ, crit }
 
@@ -33,6 +34,7 @@ struct TokenHeader: Decodable {
             type = nil
         }
         hasCritical = container.contains(.crit)
+        distinctKeys = try JSONMemberCount.distinctKeys(in: decoder)
     }
 
     /// Decodes and checks the header: HS256, no `crit`, an accepted `typ`.
@@ -44,6 +46,9 @@ struct TokenHeader: Decodable {
             throw error
         } catch {
             throw AuthError.malformed("The token header is not a JSON object.")
+        }
+        guard header.distinctKeys == JSONMemberCount.topLevelMembers(json) else {
+            throw AuthError.malformed("The token header repeats a member name.")
         }
         guard header.algorithm == algorithm else {
             throw AuthError(.unsupportedAlgorithm, "Only HS256 tokens are accepted.")

@@ -116,6 +116,21 @@ struct AuthenticatorTests {
         #expect(rejection(token: TokenFactory.token(payload: "not json"))?.code == .malformed)
     }
 
+    @Test func duplicateMemberNamesAreMalformed() {
+        // Foundation keeps the first duplicate, PyJWT the last: refuse rather than disagree.
+        let base = TokenFactory.payload()
+        let duplicated = String(base.dropLast()) + #","tenant":"victim"}"#
+        #expect(rejection(token: TokenFactory.token(payload: duplicated))?.code == .malformed)
+        let escaped = String(base.dropLast()) + #","ten\u0061nt":"victim"}"#
+        #expect(rejection(token: TokenFactory.token(payload: escaped))?.code == .malformed)
+        #expect(rejection(token: TokenFactory.token(header: #"{"alg":"HS256","alg":"none"}"#))?.code == .malformed)
+    }
+
+    @Test func nestedValuesWithColonsAreNotMistakenForMembers() {
+        let payload = TokenFactory.payload([("ext", #"{"a":[1,{"b":"c:d"}],"e\"f:":"g:h"}"#), ("note", #""x:y, {z}""#)])
+        #expect(rejection(token: TokenFactory.token(payload: payload)) == nil)
+    }
+
     @Test func overlongTokenIsMalformedBeforeAnyParsing() {
         let padding = String(repeating: "A", count: Authenticator.maxTokenBytes)
         #expect(rejection(token: TokenFactory.token(payload: TokenFactory.payload([("pad", "\"\(padding)\"")])))?.code == .malformed)
