@@ -40,11 +40,11 @@ let package = Package(
         .target(name: "RagdStore", dependencies: ["RagdCore", "RagdPostgres"]),
         .target(name: "RagdPipeline", dependencies: ["RagdCore", "RagdStore", "RagdMilvus", "RagdEmbedding", "RagdText",
                                                      "RagdMetrics", .product(name: "Crypto", package: "swift-crypto")]),
-        .target(name: "RagdApp", dependencies: ["RagdCore", "RagdConfig", "RagdHTTP", "RagdLog", "RagdMetrics", "RagdPool", "RagdPostgres",
+        .target(name: "RagdApp", dependencies: ["RagdAuth", "RagdCore", "RagdConfig", "RagdPipeline", "RagdHTTP", "RagdLog", "RagdMetrics", "RagdPool", "RagdPostgres",
                                                 "RagdRedis", "RagdCurl",
                                                 .product(name: "Logging", package: "swift-log")]),
         .executableTarget(name: "ragd", dependencies: [
-            "RagdApp", "RagdConfig", "RagdCore", "RagdMetrics", "RagdPool", "RagdFastCGI", "RagdLog", "RagdPostgres", "RagdStore",
+            "RagdApp", "RagdAuth", "RagdConfig", "RagdCore", "RagdMetrics", "RagdPool", "RagdFastCGI", "RagdLog", "RagdPostgres", "RagdStore",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
             .product(name: "Logging", package: "swift-log"),
         ]),

@@ -140,6 +140,12 @@ install_packages() {
         DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends "${missing[@]}"
     fi
     install_promtool
+    # PyJWT, for the test that checks our JWTs against an independent implementation.
+    if [ ! -x /opt/ragd-test-venv/bin/python ] || ! /opt/ragd-test-venv/bin/python -c 'import jwt' 2>/dev/null; then
+        say "installing PyJWT into /opt/ragd-test-venv"
+        /usr/bin/python3 -m venv /opt/ragd-test-venv
+        /opt/ragd-test-venv/bin/pip install -q --disable-pip-version-check pyjwt
+    fi
     if [ ! -x "$VENV/bin/milvus-server" ]; then
         say "installing milvus==2.3.5 into $VENV"
         /usr/bin/python3 -m venv "$VENV"

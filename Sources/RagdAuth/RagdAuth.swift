@@ -1,1 +1,0 @@
-// RagdAuth: see the module's files
