@@ -16,6 +16,10 @@ public enum RagdApplication {
         HealthRoutes.register(on: &router, readiness: Readiness(checks: readinessChecks(settings),
                                                                 timeout: settings.healthCheckTimeout.inSeconds))
         PoolRoutes.register(on: &router, pool: pool)
+        let api = try APIContext(settings: settings)
+        try api.prepareCollection()
+        DocumentRoutes.register(on: &router, context: api)
+        SearchRoutes.register(on: &router, context: api)
         if settings.enableTestRoutes {
             TestRoutes.register(on: &router)
         }

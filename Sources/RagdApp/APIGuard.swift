@@ -1,0 +1,51 @@
+import RagdAuth
+import RagdHTTP
+import RagdPipeline
+
+/// Authentication and error mapping shared by the `/v1` routes.
+struct APIGuard: Sendable {
+    let authenticator: Authenticator
+
+    /// The caller, who must hold one of `scopes`. 401/403 problems otherwise, with the
+    /// `WWW-Authenticate` header RFC 6750 asks for.
+    func principal(_ request: Request, anyOf scopes: [String]) throws -> Principal {
+        do {
+            let principal = try authenticator.authenticate(authorizationHeader: request.headers["authorization"])
+            if !scopes.contains(where: principal.has) {
+                try principal.require(scopes[0])
+            }
+            return principal
+        } catch {
+            let challenge = error.challenge
+            var headers = HTTPHeaders()
+            headers.add("WWW-Authenticate", challenge.wwwAuthenticate)
+            throw Problem(status: challenge.status, code: challenge.problemCode, title: challenge.title,
+                          detail: challenge.detail, headers: headers)
+        }
+    }
+
+    /// The HTTP answer for a pipeline failure: a dependency's state, never its internals.
+    static func problem(_ error: PipelineError) -> Problem {
+        switch error.code {
+        case .unavailable:
+            var headers = HTTPHeaders()
+            headers.add("Retry-After", "5")
+            return Problem(status: 503, code: "dependency-unavailable", title: "Service Unavailable",
+                           detail: error.message, extensions: dependency(error), headers: headers)
+        case .timeout:
+            return Problem(status: 504, code: "dependency-timeout", title: "Gateway Timeout", detail: error.message,
+                           extensions: dependency(error))
+        case .conflict:
+            return Problem(status: 409, code: "conflict", title: "Conflict", detail: error.message)
+        case .invalidInput:
+            return Problem(status: 422, code: "validation-error", title: "Unprocessable Content", detail: error.message)
+        default:
+            return Problem(status: 502, code: "dependency-failed", title: "Bad Gateway", detail: error.message,
+                           extensions: dependency(error))
+        }
+    }
+
+    private static func dependency(_ error: PipelineError) -> [(String, String)] {
+        error.dependency.map { [("dependency", "\"\($0)\"")] } ?? []
+    }
+}

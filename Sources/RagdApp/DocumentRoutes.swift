@@ -1,0 +1,295 @@
+import Foundation
+import RagdAuth
+import RagdCore
+import RagdHTTP
+import RagdPipeline
+import RagdStore
+import RagdText
+
+/// `/v1/documents`: ingest, list, read, chunks, delete. Every call is scoped to the
+/// caller's tenant; another tenant's document answers exactly like a missing one (404).
+enum DocumentRoutes {
+    static let maxTitleLength = 512
+    static let maxSourceLength = 2048
+    static let maxMetadataBytes = 64 * 1024
+
+    static func register(on router: inout Router, context: APIContext) {
+        let guardian = context.guardian
+
+        router.post("/v1/documents") { request in
+            let principal = try guardian.principal(request, anyOf: [AuthScope.documentsWrite])
+            let upload = try parseUpload(request)
+            let backends = try backends(context)
+            let result: IngestResult
+            do {
+                result = try backends.ingestor.ingest(IngestRequest(
+                    tenant: principal.tenant, title: upload.title, source: upload.source, contentType: upload.contentType,
+                    text: upload.text, metadataJSON: upload.metadataJSON))
+            } catch {
+                throw APIGuard.problem(error)
+            }
+            var fields = documentFields(result.document)
+            fields.append(("duplicate", result.duplicate ? "true" : "false"))
+            var response = Response.json(JSONText.object(fields), status: result.duplicate ? 200 : 201)
+            response.headers.set("Location", "/v1/documents/\(result.document.id)")
+            return response
+        }
+
+        router.get("/v1/documents") { request in
+            let principal = try guardian.principal(request, anyOf: [AuthScope.documentsRead])
+            let limit = try queryInt(request, "limit", default: 20, range: 1...100)
+            let after = try request.queryValue("cursor").map(Cursor.decode)
+            let documents = try storeCall { try backends(context).store.listDocuments(tenant: principal.tenant, limit: limit, after: after) }
+            let next = documents.count == limit ? documents.last.map { Cursor.encode(createdAt: $0.createdAt, id: $0.id) } : nil
+            return Response.json(JSONText.object([
+                ("data", "[" + documents.map { JSONText.object(documentFields($0)) }.joined(separator: ",") + "]"),
+                ("next_cursor", next.map(JSONText.quoted) ?? "null"),
+            ]))
+        }
+
+        router.get("/v1/documents/{id}") { request in
+            let principal = try guardian.principal(request, anyOf: [AuthScope.documentsRead])
+            let id = try documentID(request)
+            guard let document = try storeCall({ try backends(context).store.document(id: id, tenant: principal.tenant) }) else {
+                throw Problem.notFound("No document \(id).")
+            }
+            return Response.json(JSONText.object(documentFields(document)))
+        }
+
+        router.get("/v1/documents/{id}/chunks") { request in
+            let principal = try guardian.principal(request, anyOf: [AuthScope.documentsRead])
+            let id = try documentID(request)
+            let limit = try queryInt(request, "limit", default: 100, range: 1...1000)
+            let offset = try queryInt(request, "offset", default: 0, range: 0...1_000_000)
+            let store = try backends(context).store
+            guard try storeCall({ try store.document(id: id, tenant: principal.tenant) }) != nil else {
+                throw Problem.notFound("No document \(id).")
+            }
+            let chunks = try storeCall { try store.chunks(documentID: id, tenant: principal.tenant, limit: limit, offset: offset) }
+            return Response.json(JSONText.object([
+                ("document_id", JSONText.quoted(id)),
+                ("data", "[" + chunks.map { chunk in
+                    JSONText.object([("id", JSONText.quoted(chunk.id)), ("ordinal", String(chunk.ordinal)),
+                                     ("text", JSONText.quoted(chunk.text))])
+                }.joined(separator: ",") + "]"),
+                ("next_offset", chunks.count == limit ? String(offset + limit) : "null"),
+            ]))
+        }
+
+        router.delete("/v1/documents/{id}") { request in
+            let principal = try guardian.principal(request, anyOf: [AuthScope.documentsWrite])
+            let id = try documentID(request)
+            let deleted: Bool
+            do {
+                deleted = try backends(context).ingestor.delete(documentID: id, tenant: principal.tenant)
+            } catch {
+                throw APIGuard.problem(error)
+            }
+            guard deleted else { throw Problem.notFound("No document \(id).") }
+            return Response(status: 204)
+        }
+    }
+
+    // MARK: upload parsing
+
+    struct Upload {
+        var title: String
+        var source: String?
+        var contentType: String
+        var text: String
+        var metadataJSON: String
+    }
+
+    /// JSON `{title, text, source?, metadata?}`, a raw text/markdown/html body (title and
+    /// source from the query string), or a multipart/form-data file upload.
+    static func parseUpload(_ request: Request) throws -> Upload {
+        let contentType = request.headers["content-type"] ?? ""
+        let essence = contentType.split(separator: ";").first.map { $0.trimmingCharacters(in: .whitespaces).lowercased() } ?? ""
+        if essence == "application/json" || essence.hasSuffix("+json") {
+            let body = try JSONBody(request)
+            try body.allowOnly(["title", "text", "source", "metadata"])
+            let title = try body.string("title", required: true, maxLength: maxTitleLength, allowEmpty: false)!
+            let raw = try body.string("text", required: true, allowEmpty: false)!
+            let source = try body.string("source", maxLength: maxSourceLength)
+            let metadata = try metadataJSON(try body.object("metadata"))
+            let text = DocumentExtractor.extract(text: raw, format: .plainText).text
+            guard !text.isEmpty else { throw JSONBody.invalid("text", "must not be empty") }
+            return Upload(title: title.trimmingCharacters(in: .whitespacesAndNewlines), source: source,
+                          contentType: "text/plain", text: text, metadataJSON: metadata)
+        }
+        if essence == "multipart/form-data" {
+            return try parseMultipart(request, contentType: contentType)
+        }
+        let extracted: ExtractedDocument
+        do {
+            extracted = try DocumentExtractor.extract(body: request.body, contentType: contentType.isEmpty ? nil : contentType)
+        } catch {
+            throw textProblem(error)
+        }
+        let title = try optionalQuery(request, "title", maxLength: maxTitleLength) ?? extracted.title ?? derivedTitle(extracted.text)
+        guard !extracted.text.isEmpty else { throw JSONBody.invalid("body", "contains no text") }
+        return Upload(title: title, source: try optionalQuery(request, "source", maxLength: maxSourceLength),
+                      contentType: extracted.format.mediaType, text: extracted.text, metadataJSON: "{}")
+    }
+
+    static func parseMultipart(_ request: Request, contentType: String) throws -> Upload {
+        let parts: [MultipartPart]
+        do {
+            parts = try MultipartFormData.parse(request.body, contentType: contentType)
+        } catch {
+            throw textProblem(error)
+        }
+        guard let file = parts.first(where: { $0.name == "file" }) ?? parts.first(where: { $0.filename != nil }) else {
+            throw JSONBody.invalid("file", "is required (a form part named file)")
+        }
+        let known: Set<String> = ["file", "title", "source", "metadata"]
+        if let unknown = parts.first(where: { !known.contains($0.name) && $0.filename == nil }) {
+            throw JSONBody.invalid(unknown.name, "is not a known field (expected file, title, source, metadata)")
+        }
+        func field(_ name: String) throws -> String? {
+            guard let part = parts.first(where: { $0.name == name && $0.filename == nil }) else { return nil }
+            do { return try UTF8Text.decode(part.body) } catch { throw textProblem(error) }
+        }
+        let extracted: ExtractedDocument
+        do {
+            extracted = try DocumentExtractor.extract(body: file.body, contentType: file.contentType, filename: file.filename)
+        } catch {
+            throw textProblem(error)
+        }
+        guard !extracted.text.isEmpty else { throw JSONBody.invalid("file", "contains no text") }
+        var metadata = "{}"
+        if let text = try field("metadata") {
+            guard let object = try? JSONBody(bytes: Array(text.utf8)).object else {
+                throw JSONBody.invalid("metadata", "must be a JSON object")
+            }
+            metadata = try metadataJSON(object)
+        }
+        let title = try field("title").map { $0.trimmingCharacters(in: .whitespacesAndNewlines) }
+        if let title, title.count > maxTitleLength { throw JSONBody.invalid("title", "must be at most \(maxTitleLength) characters") }
+        let source = try field("source") ?? file.filename
+        return Upload(title: (title?.isEmpty == false ? title : nil) ?? extracted.title ?? file.filename ?? derivedTitle(extracted.text),
+                      source: source.map { String($0.prefix(maxSourceLength)) }, contentType: extracted.format.mediaType,
+                      text: extracted.text, metadataJSON: metadata)
+    }
+
+    static func metadataJSON(_ object: [String: Any]?) throws -> String {
+        guard let object else { return "{}" }
+        let text = JSONBody.text(object)
+        guard text.utf8.count <= maxMetadataBytes else { throw JSONBody.invalid("metadata", "must be at most \(maxMetadataBytes) bytes of JSON") }
+        return text
+    }
+
+    /// The first line of the text, shortened: better than "untitled" in a list.
+    static func derivedTitle(_ text: String) -> String {
+        let line = text.split(separator: "\n", omittingEmptySubsequences: true).first.map(String.init) ?? "Untitled"
+        return line.count > 120 ? String(line.prefix(117)) + "..." : line
+    }
+
+    static func textProblem(_ error: TextError) -> Problem {
+        switch error.code {
+        case .unsupportedMediaType, .unsupportedCharset:
+            return Problem(status: 415, code: "unsupported-media-type", title: "Unsupported Media Type", detail: error.message)
+        case .invalidUTF8:
+            return Problem.badRequest(error.message)
+        default:
+            return Problem(status: 400, code: "malformed-body", title: "Bad Request", detail: error.message)
+        }
+    }
+
+    static func textProblem(_ error: Error) -> Problem {
+        (error as? TextError).map(textProblem) ?? Problem.badRequest("The body could not be read.")
+    }
+
+    // MARK: small helpers
+
+    static func backends(_ context: APIContext) throws -> ThreadBackends {
+        do {
+            return try context.threadBackends()
+        } catch let error as PipelineError {
+            throw APIGuard.problem(error)
+        }
+    }
+
+    static func storeCall<T>(_ body: () throws -> T) throws -> T {
+        do {
+            return try body()
+        } catch let problem as Problem {
+            throw problem
+        } catch {
+            throw APIGuard.problem(PipelineError.fromAny(error))
+        }
+    }
+
+    static func documentID(_ request: Request) throws -> String {
+        let id = request.pathParameters["id"] ?? ""
+        // Not a UUID cannot exist: the same 404 as a missing or foreign document.
+        guard Identifier.isUUID(id) else { throw Problem.notFound("No document \(id.prefix(64)).") }
+        return id.lowercased()
+    }
+
+    static func queryInt(_ request: Request, _ name: String, default value: Int, range: ClosedRange<Int>) throws -> Int {
+        guard let text = request.queryValue(name) else { return value }
+        guard let number = Int(text), range.contains(number) else {
+            throw JSONBody.invalid(name, "must be an integer from \(range.lowerBound) to \(range.upperBound)")
+        }
+        return number
+    }
+
+    static func optionalQuery(_ request: Request, _ name: String, maxLength: Int) throws -> String? {
+        guard let value = request.queryValue(name)?.trimmingCharacters(in: .whitespacesAndNewlines), !value.isEmpty else { return nil }
+        guard value.count <= maxLength else { throw JSONBody.invalid(name, "must be at most \(maxLength) characters") }
+        return value
+    }
+
+    static func documentFields(_ document: DocumentRecord) -> [(String, String)] {
+        [
+            ("id", JSONText.quoted(document.id)),
+            ("title", JSONText.quoted(document.title)),
+            ("source", document.source.map(JSONText.quoted) ?? "null"),
+            ("content_type", JSONText.quoted(document.contentType)),
+            ("sha256", JSONText.quoted(document.sha256)),
+            ("metadata", document.metadataJSON), // jsonb as PostgreSQL printed it: valid JSON
+            ("status", JSONText.quoted(document.status)),
+            ("chunks", String(document.chunkCount)),
+            ("bytes", String(document.byteSize)),
+            ("created_at", JSONText.quoted(document.createdAt)),
+            ("updated_at", JSONText.quoted(document.updatedAt)),
+        ]
+    }
+}
+
+/// Opaque pagination cursors: base64url of "created_at|id", validated on the way back.
+enum Cursor {
+    static func encode(createdAt: String, id: String) -> String {
+        Data("\(createdAt)|\(id)".utf8).base64EncodedString()
+            .replacingOccurrences(of: "+", with: "-").replacingOccurrences(of: "/", with: "_").replacingOccurrences(of: "=", with: "")
+    }
+
+    static func decode(_ cursor: String) throws -> (createdAt: String, id: String) {
+        var base64 = cursor.replacingOccurrences(of: "-", with: "+").replacingOccurrences(of: "_", with: "/")
+        while base64.count % 4 != 0 { base64 += "=" }
+        guard cursor.count <= 200, let data = Data(base64Encoded: base64),
+              let text = String(data: data, encoding: .utf8) else { throw invalid() }
+        let parts = text.split(separator: "|", maxSplits: 1).map(String.init)
+        guard parts.count == 2, Identifier.isUUID(parts[1]), isTimestamp(parts[0]) else { throw invalid() }
+        return (parts[0], parts[1])
+    }
+
+    private static func isTimestamp(_ text: String) -> Bool {
+        // 2026-11-27T07:01:30.123456Z: digits and separators only.
+        text.count == 27 && text.allSatisfy { $0.isASCII && ($0.isNumber || "-:.TZ".contains($0)) }
+    }
+
+    private static func invalid() -> Problem { JSONBody.invalid("cursor", "is not a cursor this server issued") }
+}
+
+extension PipelineError {
+    static func fromAny(_ error: Error) -> PipelineError {
+        if let error = error as? StoreError {
+            return PipelineError(error.code == .unavailable ? .unavailable : .badGateway, dependency: "database",
+                                 error.code == .unavailable ? "PostgreSQL is unavailable" : "PostgreSQL failed")
+        }
+        if let error = error as? PipelineError { return error }
+        return PipelineError(.badGateway, "internal failure")
+    }
+}

@@ -1,0 +1,87 @@
+import RagdCore
+import RagdEmbedding
+import RagdMetrics
+import RagdMilvus
+import RagdStore
+
+/// How a search finds passages.
+public enum SearchMode: String, Sendable, CaseIterable {
+    /// Vector and full-text search fused by reciprocal rank fusion.
+    case hybrid
+    /// Milvus nearest neighbours only.
+    case vector
+    /// PostgreSQL full-text search only.
+    case keyword
+}
+
+/// One passage found by a search.
+public struct SearchHit: Sendable, Equatable {
+    public var chunkID: String
+    public var documentID: String
+    public var title: String
+    public var source: String?
+    public var ordinal: Int
+    public var text: String
+    /// The fused RRF score (or the single leg's RRF score in vector/keyword mode).
+    public var score: Double
+    /// 1-based rank in the vector leg and in the keyword leg; nil where absent.
+    public var vectorRank: Int?
+    public var keywordRank: Int?
+}
+
+/// Hybrid retrieval: Milvus (always filtered by tenant) and PostgreSQL full-text search,
+/// fused with reciprocal rank fusion, then resolved against ready rows of the tenant.
+public final class Retriever {
+    let store: DocumentStore
+    let milvus: MilvusClient
+    let embedder: Embedder
+    let collection: String
+
+    public init(store: DocumentStore, milvus: MilvusClient, embedder: Embedder, collection: String) {
+        self.store = store
+        self.milvus = milvus
+        self.embedder = embedder
+        self.collection = collection
+    }
+
+    /// - `documentIDs`: restrict to these documents (already tenant-checked or not: every
+    ///   leg filters by tenant anyway).
+    public func search(tenant: String, query: String, topK: Int, mode: SearchMode,
+                       documentIDs: [String]? = nil) throws(PipelineError) -> [SearchHit] {
+        do {
+            let started = Clock.monotonicNanoseconds()
+            defer {
+                MetricsRecorder.current?.recordStage("retrieve", seconds: Double(Clock.monotonicNanoseconds() - started) / 1e9)
+            }
+            // Each leg looks deeper than top_k, so fusion has candidates to agree on.
+            let depth = min(max(topK * 4, 20), 200)
+            var vectorIDs: [String] = []
+            var keywordIDs: [String] = []
+            if mode != .keyword {
+                let embedStarted = Clock.monotonicNanoseconds()
+                let vector = try embedder.embedQuery(query)
+                MetricsRecorder.current?.recordStage("embed", seconds: Double(Clock.monotonicNanoseconds() - embedStarted) / 1e9)
+                vectorIDs = try milvus.search(collection: collection, vector: vector, tenant: tenant, limit: depth,
+                                              documentIDs: documentIDs).map(\.chunkID)
+            }
+            if mode != .vector {
+                keywordIDs = try store.keywordSearch(tenant: tenant, query: query, limit: depth, documentIDs: documentIDs).map(\.chunkID)
+            }
+            let fused = ReciprocalRankFusion.fuse([vectorIDs, keywordIDs], limit: depth * 2)
+            // Resolve against ready rows of this tenant: drops vectors of documents that
+            // are pending, deleted or (impossibly) another tenant's.
+            let rows = Dictionary(uniqueKeysWithValues: try store.chunks(ids: fused.map(\.id), tenant: tenant).map { ($0.chunkID, $0) })
+            var hits: [SearchHit] = []
+            for item in fused {
+                guard let row = rows[item.id] else { continue }
+                hits.append(SearchHit(chunkID: row.chunkID, documentID: row.documentID, title: row.title, source: row.source,
+                                      ordinal: row.ordinal, text: row.text, score: item.score,
+                                      vectorRank: item.ranks[0], keywordRank: item.ranks[1]))
+                if hits.count == topK { break }
+            }
+            return hits
+        } catch {
+            throw PipelineError.from(error)
+        }
+    }
+}
