@@ -1,1 +1,0 @@
-// RagdMilvus: see the module's files
