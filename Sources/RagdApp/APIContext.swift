@@ -56,7 +56,7 @@ final class APIContext: @unchecked Sendable {
                 try backends.milvus.ensureCollection(name: settings.milvusCollection, dimension: settings.embeddingDimension)
                 collectionLock.withLock { collectionReady = true }
             } catch {
-                throw PipelineError.fromMilvus(error)
+                throw PipelineError.from(error)
             }
         }
         return backends
@@ -78,7 +78,8 @@ final class APIContext: @unchecked Sendable {
 
     static func milvusConfiguration(_ settings: Settings) -> MilvusClient.Configuration {
         MilvusClient.Configuration(host: settings.milvusHost, port: settings.milvusPort,
-                                   requestTimeout: settings.milvusTimeout)
+                                   managementPort: settings.milvusManagementPort, requestTimeout: settings.milvusTimeout,
+                                   insertBatchSize: settings.milvusInsertBatch)
     }
 
     static func makeEmbedder(_ settings: Settings) throws -> Embedder {
@@ -90,16 +91,6 @@ final class APIContext: @unchecked Sendable {
                 baseURL: settings.effectiveEmbeddingBaseURL, apiKey: settings.effectiveEmbeddingAPIKey?.reveal(),
                 model: settings.effectiveEmbeddingModel, dimension: settings.embeddingDimension,
                 batchSize: settings.embeddingBatchSize, timeout: settings.embeddingTimeout)
-        }
-    }
-}
-
-extension PipelineError {
-    static func fromMilvus(_ error: MilvusError) -> PipelineError {
-        switch error.code {
-        case .timeout: return PipelineError(.timeout, dependency: "vector_store", "Milvus did not answer in time")
-        case .unavailable: return PipelineError(.unavailable, dependency: "vector_store", "Milvus is unavailable")
-        default: return PipelineError(.badGateway, dependency: "vector_store", "Milvus refused the request")
         }
     }
 }

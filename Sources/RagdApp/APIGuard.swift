@@ -25,7 +25,8 @@ struct APIGuard: Sendable {
     }
 
     /// The HTTP answer for a pipeline failure: a dependency's state, never its internals.
-    static func problem(_ error: PipelineError) -> Problem {
+    static func problem(_ failure: Error) -> Problem {
+        let error = PipelineError.from(failure)
         switch error.code {
         case .unavailable:
             var headers = HTTPHeaders()

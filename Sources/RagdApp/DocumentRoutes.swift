@@ -205,7 +205,7 @@ enum DocumentRoutes {
     static func backends(_ context: APIContext) throws -> ThreadBackends {
         do {
             return try context.threadBackends()
-        } catch let error as PipelineError {
+        } catch {
             throw APIGuard.problem(error)
         }
     }
@@ -216,7 +216,7 @@ enum DocumentRoutes {
         } catch let problem as Problem {
             throw problem
         } catch {
-            throw APIGuard.problem(PipelineError.fromAny(error))
+            throw APIGuard.problem(error)
         }
     }
 
@@ -281,15 +281,4 @@ enum Cursor {
     }
 
     private static func invalid() -> Problem { JSONBody.invalid("cursor", "is not a cursor this server issued") }
-}
-
-extension PipelineError {
-    static func fromAny(_ error: Error) -> PipelineError {
-        if let error = error as? StoreError {
-            return PipelineError(error.code == .unavailable ? .unavailable : .badGateway, dependency: "database",
-                                 error.code == .unavailable ? "PostgreSQL is unavailable" : "PostgreSQL failed")
-        }
-        if let error = error as? PipelineError { return error }
-        return PipelineError(.badGateway, "internal failure")
-    }
 }

@@ -2,7 +2,10 @@ import RagdConfig
 import RagdCore
 import RagdCurl
 import RagdHTTP
+import RagdMilvus
+import RagdPipeline
 import RagdPool
+import RagdStore
 import RagdPostgres
 import RagdRedis
 
@@ -24,6 +27,13 @@ public enum RagdApplication {
             TestRoutes.register(on: &router)
         }
         return Responder(router: router)
+    }
+
+    /// A reindexer on fresh connections, for `ragd reindex`.
+    public static func reindexer(settings: Settings) throws -> Reindexer {
+        let store = DocumentStore(connection: try PostgresConnection(url: settings.databaseURL.reveal()))
+        return Reindexer(store: store, milvus: try MilvusClient(configuration: APIContext.milvusConfiguration(settings)),
+                         embedder: try APIContext.makeEmbedder(settings), collection: settings.milvusCollection)
     }
 
     /// What only the backend libraries can judge (libpq's reading of DATABASE_URL,

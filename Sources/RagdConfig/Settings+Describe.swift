@@ -44,6 +44,8 @@ extension Settings: CustomStringConvertible, CustomDebugStringConvertible, Custo
             ("CHUNK_SIZE", String(chunkSize)),
             ("CHUNK_OVERLAP", String(chunkOverlap)),
             ("MILVUS_COLLECTION", milvusCollection),
+            ("MILVUS_MANAGEMENT_PORT", String(milvusManagementPort)),
+            ("MILVUS_INSERT_BATCH", String(milvusInsertBatch)),
             ("MILVUS_TIMEOUT", Self.seconds(milvusTimeout)),
             ("DATABASE_STATEMENT_TIMEOUT", Self.seconds(databaseStatementTimeout)),
             ("MIGRATE_ON_START", String(migrateOnStart)),

@@ -83,6 +83,11 @@ public struct Settings: Sendable {
     public var chunkOverlap: Int = 120
     /// `MILVUS_COLLECTION`: the collection holding the vectors. Default `"ragd_chunks"`.
     public var milvusCollection: String = "ragd_chunks"
+    /// `MILVUS_MANAGEMENT_PORT`: Milvus's management HTTP port (health, and loading a
+    /// released collection, which REST v1 cannot do). Default `9091`.
+    public var milvusManagementPort: Int = 9091
+    /// `MILVUS_INSERT_BATCH`: vectors per Milvus insert request, 1...10000. Default `500`.
+    public var milvusInsertBatch: Int = 500
     /// `MILVUS_TIMEOUT`: seconds one Milvus request may take. Default 10 s.
     public var milvusTimeout: Duration = .seconds(10)
     /// `DATABASE_STATEMENT_TIMEOUT`: PostgreSQL `statement_timeout` in seconds. Default 30 s.

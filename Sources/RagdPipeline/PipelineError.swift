@@ -33,7 +33,8 @@ public struct PipelineError: Error, CustomStringConvertible {
 
     public var description: String { "\(code)\(dependency.map { " (\($0))" } ?? ""): \(message)" }
 
-    static func from(_ error: Error) -> PipelineError {
+    /// Classifies any failure of the pipeline's dependencies; unknown errors become 502.
+    public static func from(_ error: Error) -> PipelineError {
         switch error {
         case let error as PipelineError:
             return error
