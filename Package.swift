@@ -60,7 +60,7 @@ let package = Package(
         .testTarget(name: "RagdStoreTests", dependencies: ["RagdStore", "RagdTesting"]),
         .testTarget(name: "RagdPipelineTests", dependencies: ["RagdPipeline"]),
         .testTarget(name: "RagdBackendTests", dependencies: ["RagdPostgres", "RagdRedis", "RagdCurl", "RagdTesting"]),
-        .testTarget(name: "RagdLiveTests", dependencies: ["RagdTesting", "ragd"]),
+        .testTarget(name: "RagdLiveTests", dependencies: ["RagdTesting", "ragd", "RagdPostgres", "RagdMilvus"]),
     ],
     // Swift 5 mode: the worker threads and the fork-based pool are deliberately not
     // Swift-concurrency code; strict Sendable checking would only add ceremony there.

@@ -30,6 +30,8 @@ public final class LiveServer: @unchecked Sendable {
             "ENABLE_TEST_ROUTES": "true",
             "GRACEFUL_TIMEOUT": "15",
             "HEALTH_CHECK_TIMEOUT": "1",
+            "MIGRATE_ON_START": "true",
+            "MILVUS_COLLECTION": "ragd_live",
         ]
     }
 
@@ -100,6 +102,26 @@ public final class LiveServer: @unchecked Sendable {
         try HTTPResult.fetch(baseURL + path, method: method, headers: headers, timeout: timeout)
     }
 
+    /// Any request through nginx over HTTPS; `curlArguments` are added as they are (e.g. `-F`).
+    public func request(_ method: String, _ path: String, token: String? = nil, headers: [String: String] = [:],
+                        body: String? = nil, bodyFile: String? = nil, curlArguments: [String] = [],
+                        timeout: Double = 30) throws -> HTTPResult {
+        var headers = headers
+        if let token { headers["Authorization"] = "Bearer " + token }
+        return try HTTPResult.fetch(baseURL + path, method: method, headers: headers, body: body, bodyFile: bodyFile,
+                                    extra: curlArguments, timeout: timeout)
+    }
+
+    /// A token for `tenant` minted by `ragd token` with this server's SECRET_KEY.
+    public func token(tenant: String, scopes: String = "documents:read documents:write query", ttl: Int = 600) throws -> String {
+        var env = environment
+        env["PATH"] = ProcessInfo.processInfo.environment["PATH"]
+        let result = try run(Paths.ragdBinary, ["token", "--tenant", tenant, "--scope", scopes, "--ttl", String(ttl)],
+                             environment: env)
+        guard result.status == 0 else { throw TestFailure("ragd token failed: \(result.output)") }
+        return result.output.trimmingCharacters(in: .whitespacesAndNewlines)
+    }
+
     /// Stops nginx and ragd (TERM, then KILL) and removes the directory.
     public func stop() {
         nginx?.stop(signal: SIGQUIT, grace: 5)
@@ -123,7 +145,8 @@ public struct HTTPResult: Sendable {
     }
 
     public static func fetch(_ url: String, method: String = "GET", headers: [String: String] = [:],
-                             body: String? = nil, timeout: Double = 10) throws -> HTTPResult {
+                             body: String? = nil, bodyFile: String? = nil, extra: [String] = [],
+                             timeout: Double = 10) throws -> HTTPResult {
         let tmp = NSTemporaryDirectory() + "ragd-curl-" + UUID().uuidString
         defer {
             try? FileManager.default.removeItem(atPath: tmp + ".h")
@@ -133,6 +156,8 @@ public struct HTTPResult: Sendable {
                          "-w", "%{http_code}", url]
         for (name, value) in headers { arguments += ["-H", "\(name): \(value)"] }
         if let body { arguments += ["--data-binary", body] }
+        if let bodyFile { arguments += ["--data-binary", "@" + bodyFile] }
+        arguments += extra
         let result = try run("/usr/bin/curl", arguments)
         let status = Int(result.output.suffix(3)) ?? 0
         var parsed: [String: String] = [:]
