@@ -135,15 +135,24 @@ struct ChunkPlanner {
         return cut > floor + 1 || isGraphemeBoundary(cut) ? cut : limit
     }
 
-    /// Where the chunk after `start..<end` begins: the first word start within the
-    /// overlap, else the first non-white-space character after `end`.
+    /// Where the chunk after `start..<end` begins: the first sentence start within the
+    /// overlap (so the overlap is whole sentences when they are short enough), else the
+    /// first word start within it, else the first non-white-space character after `end`.
     private func nextStart(after start: Int, end: Int) -> Int {
-        if overlap > 0 {
-            var p = max(end - overlap, start + 1)
-            while p < end {
-                if isWordStart(p) { return p }
-                p += 1
+        guard overlap > 0 else { return skipWhitespace(from: end) }
+        let low = max(end - overlap, start + 1)
+        var p = max(low - 1, start + 1)
+        while p < end {
+            if levels[p] >= BreakLevel.sentence {
+                let sentenceStart = skipWhitespace(from: p)
+                if sentenceStart >= low && sentenceStart < end { return sentenceStart }
             }
+            p += 1
+        }
+        p = low
+        while p < end {
+            if isWordStart(p) { return p }
+            p += 1
         }
         return skipWhitespace(from: end)
     }
@@ -195,6 +204,10 @@ struct ChunkPlanner {
                 }
                 var level = newlines >= 2 ? BreakLevel.paragraph : newlines == 1 ? BreakLevel.line : BreakLevel.word
                 switch punctuation(before: b, in: s) {
+                case .sentence where s[b - 1] == "." && k < n && s[k].properties.isLowercase:
+                    // "e.g. a URL", "approx. three": a full stop before a lower-case word
+                    // rarely ends a sentence.
+                    break
                 case .sentence: level = max(level, BreakLevel.sentence)
                 case .clause: level = max(level, BreakLevel.clause)
                 case .none: break

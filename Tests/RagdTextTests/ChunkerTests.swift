@@ -139,6 +139,25 @@ func checkInvariants(_ text: String, _ chunks: [TextChunk], size: Int, overlap: 
         #expect(overlapping >= chunks.count / 2, "overlap was applied to only \(overlapping) of \(chunks.count - 1) pairs")
     }
 
+    @Test func overlapStartsAtASentenceWhenOneFits() throws {
+        let sentences = (0..<40).map { "Sentence \($0) is short." }
+        let text = sentences.joined(separator: " ")
+        let chunks = try Chunker(size: 200, overlap: 60).chunks(of: text)
+        checkInvariants(text, chunks, size: 200, overlap: 60, maxWord: 9)
+        for chunk in chunks {
+            #expect(chunk.text.hasPrefix("Sentence "), "chunk \(chunk.ordinal) starts mid-sentence: \(chunk.text.prefix(20))")
+            #expect(chunk.text.hasSuffix("."))
+        }
+        #expect(zip(chunks, chunks.dropFirst()).allSatisfy { $1.start < $0.end }, "every pair should overlap")
+    }
+
+    @Test func abbreviationsBeforeLowerCaseWordsDoNotEndSentences() throws {
+        let text = "Use a store, e.g. PostgreSQL or Milvus, for vectors and text, i.e. the data and the index together now."
+        let chunks = try Chunker(size: 60, overlap: 0).chunks(of: text)
+        checkInvariants(text, chunks, size: 60, overlap: 0, maxWord: 12)
+        #expect(!chunks.contains { $0.text.hasSuffix("i.e.") }, "\(chunks.map(\.text))")
+    }
+
     @Test func chineseWithoutSpacesChunksAtSentenceMarksOrCharacters() throws {
         let text = SampleText.chinese(seed: 7, sentences: 300)
         let chunker = try Chunker(size: 200, overlap: 30)
