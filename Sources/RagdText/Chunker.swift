@@ -3,17 +3,19 @@
 /// Every chunk has at most `size` characters (Unicode scalars). Where a chunk ends is
 /// chosen from the last `size` characters of the window in this order of preference:
 /// a paragraph break (blank line), a line break, the end of a sentence (`.` `!` `?` `…`
-/// followed by white space, or CJK `。` `！` `？` anywhere), a clause mark (`,` `;` `:`,
-/// CJK `，` `、` `；` `：`), then white space, then a boundary between CJK characters (so
-/// Chinese and Japanese without spaces split between characters, never inside one).
-/// Structural breaks (paragraph, line, sentence, clause) are used only when the chunk
-/// would still be at least a third of `size` long (and longer than the overlap), so tiny
-/// fragments do not result; a word is cut only when no white space or CJK boundary exists
-/// in the window, that is when one word is longer than `size`, and then on a grapheme
-/// boundary where one exists.
+/// followed by white space, but not a `.` before a lower-case word as in "e.g. this";
+/// CJK `。` `！` `？` anywhere), a clause mark (`,` `;` `:`, CJK `，` `、` `；` `：`), then
+/// white space, then a boundary between CJK characters (so Chinese and Japanese without
+/// spaces split between characters, never inside one). Structural breaks (paragraph,
+/// line, sentence, clause) are used only when the chunk is at least a third of `size`
+/// and at least `overlap` + a quarter of `size` long, so tiny fragments do not result
+/// and every chunk brings new text; a word is cut only when no white space or CJK
+/// boundary exists in the window, that is when one word is longer than `size`, and then
+/// on a grapheme boundary where one exists.
 ///
-/// The next chunk starts up to `overlap` characters before the previous one ended, moved
-/// forward to the start of a word. Every non-white-space character of the text is in at
+/// The next chunk starts up to `overlap` characters before the previous one ended: at
+/// the first sentence start in that range if there is one, else at the first word start,
+/// else right after the previous chunk. Every non-white-space character of the text is in at
 /// least one chunk; each chunk ends beyond the previous one, so the loop always ends, in
 /// time linear in the text for sensible settings. The output depends only on the text
 /// and the two settings.
