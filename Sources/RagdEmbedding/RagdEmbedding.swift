@@ -1,1 +1,0 @@
-// RagdEmbedding: see the module's files

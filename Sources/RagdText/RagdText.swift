@@ -1,1 +1,0 @@
-// RagdText: see the module's files

@@ -1,0 +1,48 @@
+/// An error from reading, decoding or parsing a document. The message describes the
+/// input's problem (a byte offset, a missing boundary) and never quotes request content
+/// beyond short, printable names such as a media type.
+public struct TextError: Error, Sendable, Equatable, CustomStringConvertible {
+    /// What kind of failure this is. New codes may be added; switch with a `default`.
+    public struct Code: Hashable, Sendable, CustomStringConvertible {
+        private enum Base: String, Hashable, Sendable {
+            case invalidUTF8, unsupportedMediaType, unsupportedCharset, malformedMultipart,
+                 limitExceeded, invalidArgument
+        }
+        private let base: Base
+        private init(_ base: Base) { self.base = base }
+
+        /// The bytes are not well-formed UTF-8; `byteOffset` says where (HTTP 400).
+        public static let invalidUTF8 = Code(.invalidUTF8)
+        /// The media type is not one ragd can turn into text (HTTP 415).
+        public static let unsupportedMediaType = Code(.unsupportedMediaType)
+        /// A text media type with a charset other than UTF-8 (or its subset US-ASCII) (HTTP 415).
+        public static let unsupportedCharset = Code(.unsupportedCharset)
+        /// A `multipart/form-data` body or its `Content-Type` cannot be parsed (HTTP 400).
+        public static let malformedMultipart = Code(.malformedMultipart)
+        /// A configured limit (parts, header size) was passed (HTTP 413).
+        public static let limitExceeded = Code(.limitExceeded)
+        /// A caller passed an unusable setting, e.g. a chunk overlap not below the size.
+        public static let invalidArgument = Code(.invalidArgument)
+
+        /// The code's name, for example `invalidUTF8`.
+        public var description: String { base.rawValue }
+    }
+
+    /// The kind of failure.
+    public var code: Code
+    /// What is wrong, in one line.
+    public var message: String
+    /// For `.invalidUTF8`: the offset of the first byte of the first invalid sequence.
+    /// For multipart errors: roughly where parsing stopped. Otherwise nil.
+    public var byteOffset: Int?
+
+    /// Creates an error; `message` must not contain request content or secrets.
+    public init(_ code: Code, _ message: String, byteOffset: Int? = nil) {
+        self.code = code
+        self.message = message
+        self.byteOffset = byteOffset
+    }
+
+    /// One line for logs and problem details: the code and the message.
+    public var description: String { "\(code): \(message)" }
+}
