@@ -60,11 +60,13 @@ class Settings:
         default_factory=lambda: os.environ.get("BACKENDS", "ragd,c,php,fastapi").replace(" ", "").split(",")
     )
     ragd_bin: str = os.environ.get("RAGD_BIN", "/work/main/.build/release/ragd")
+    ragd_base_bin: str = os.environ.get("RAGD_BASE_BIN", "")
     venv: str = os.environ.get("BENCH_VENV", "/opt/ragd-bench-venv")
     php_fpm: str = os.environ.get("PHP_FPM", "")
     php_children: int = 0  # resolved in main(): PHP_CHILDREN or WORKERS*THREADS
     results_root: str = os.environ.get("RESULTS_DIR", str(BENCH_DIR / "results"))
     start_timeout: float = float(os.environ.get("START_TIMEOUT", "60"))
+    fastcgi_params: str = os.environ.get("FASTCGI_PARAMS", "shipped")
 
 
 # MARK: process helpers
@@ -193,6 +195,45 @@ def run_text(cmd: list[str]) -> str:
         return f"unavailable ({exc})"
 
 
+# MARK: the shipped nginx config
+
+REPO_DIR = BENCH_DIR.parent
+SHIPPED_FASTCGI = REPO_DIR / "nginx" / "templates" / "ragd" / "fastcgi.conf.template"
+SHIPPED_HTTP = REPO_DIR / "nginx" / "templates" / "ragd.conf.template"
+
+
+def shipped_fastcgi_params() -> str:
+    """The fastcgi_param lines of the shipped nginx config (nginx/templates/ragd/fastcgi.conf.template).
+
+    Its own `fastcgi_pass` line is left out (each backend passes to its own socket);
+    everything else (REQUEST_URI, DOCUMENT_URI, QUERY_STRING, REQUEST_METHOD, HTTP_PROXY "",
+    HTTP_X_REQUEST_ID = $ragd_request_id...) is what ragd gets in production. nginx adds
+    the client's request headers as HTTP_* by itself (fastcgi_pass_request_headers on).
+    """
+    lines = []
+    for line in SHIPPED_FASTCGI.read_text().splitlines():
+        line = line.strip()
+        if line.startswith("fastcgi_param "):
+            lines.append(line)
+    if not lines:
+        raise SystemExit(f"bench: no fastcgi_param lines in {SHIPPED_FASTCGI}")
+    return "\n            ".join(lines)
+
+
+def shipped_request_id_map() -> str:
+    """The http-level `map ... $ragd_request_id` of the shipped config, which the params use."""
+    m = re.search(r"^map \$http_x_request_id \$ragd_request_id \{.*?^\}", SHIPPED_HTTP.read_text(), re.M | re.S)
+    if not m:
+        raise SystemExit(f"bench: no $ragd_request_id map in {SHIPPED_HTTP}")
+    return m.group(0).replace("\n", "\n    ")
+
+
+def fastcgi_params(s: "Settings") -> str:
+    if s.fastcgi_params == "debian":
+        return "include /etc/nginx/fastcgi_params;"
+    return shipped_fastcgi_params()
+
+
 # MARK: backends
 
 
@@ -223,8 +264,16 @@ class Backend:
     def concurrency(self) -> str:
         return f"{self.s.workers}x{self.s.threads}"
 
+    def listening(self) -> bool:
+        """True once the backend accepts connections where nginx will connect."""
+        return os.path.exists(self.sock)
+
+    def upstream(self) -> str:
+        """What follows `fastcgi_pass` / `proxy_pass http://`."""
+        return f"unix:{self.sock}"
+
     def nginx_location(self) -> str:
-        return f"include /etc/nginx/fastcgi_params;\n            fastcgi_pass unix:{self.sock};"
+        return f"{fastcgi_params(self.s)}\n            fastcgi_pass {self.upstream()};"
 
     def stop_signal(self) -> int:
         return signal.SIGTERM
@@ -237,17 +286,23 @@ class Ragd(Backend):
     name = "ragd"
     label = "ragd (Swift, libfcgi)"
 
+    def binary(self) -> str:
+        return self.s.ragd_bin
+
     def available(self):
-        if not os.access(self.s.ragd_bin, os.X_OK):
+        if not self.binary() or not os.access(self.binary(), os.X_OK):
             return (
-                f"binary {self.s.ragd_bin} not found; build it with "
-                "`swift build -c release` in /work/main or set RAGD_BIN"
+                f"binary {self.binary() or '(unset)'} not found; build it with "
+                "`swift build -c release --product ragd` or set RAGD_BIN (RAGD_BASE_BIN for ragd-base)"
             )
         return None
 
+    def listen_address(self) -> str:
+        return self.sock
+
     def command(self):
         env = {
-            "FCGI_LISTEN": self.sock,
+            "FCGI_LISTEN": self.listen_address(),
             "FCGI_SOCKET_MODE": "0666",
             "WORKERS": str(self.s.workers),
             "THREADS": str(self.s.threads),
@@ -255,12 +310,48 @@ class Ragd(Backend):
             "DATABASE_URL": "postgres://u:p@127.0.0.1:1/x",
             "REDIS_URL": "redis://127.0.0.1:1",
             "ENVIRONMENT": "development",
-            "ENV_FILE": "/dev/null",
+            "ENV_FILE": "",  # empty: no dotenv file
         }
-        return [self.s.ragd_bin, "serve"], env
+        return [self.binary(), "serve"], env
 
     def versions(self):
-        return f"ragd: {self.s.ragd_bin}"
+        commit = run_text(["git", "-C", str(REPO_DIR), "rev-parse", "--short", "HEAD"])
+        dirty = run_text(["git", "-C", str(REPO_DIR), "status", "--porcelain", "--", "Sources"])
+        return f"ragd: {self.s.ragd_bin} (worktree {REPO_DIR} at {commit}{', Sources modified' if dirty else ''})"
+
+
+class RagdBase(Ragd):
+    """A second ragd binary (RAGD_BASE_BIN), e.g. the build before a change, in the same run."""
+
+    name = "ragd-base"
+    label = "ragd, RAGD_BASE_BIN"
+
+    def binary(self) -> str:
+        return self.s.ragd_base_bin
+
+    def versions(self):
+        return f"ragd-base: {self.s.ragd_base_bin}"
+
+
+class RagdTCP(Ragd):
+    """ragd with FCGI_LISTEN on loopback TCP instead of a unix socket; otherwise identical."""
+
+    name = "ragd-tcp"
+    label = "ragd, TCP 127.0.0.1"
+
+    def prepare(self):
+        self.port = free_port()
+
+    def listen_address(self):
+        return f"127.0.0.1:{self.port}"
+
+    def upstream(self):
+        return f"127.0.0.1:{self.port}"
+
+    def listening(self):
+        with socket.socket() as c:
+            c.settimeout(1)
+            return c.connect_ex(("127.0.0.1", self.port)) == 0
 
 
 class CHello(Backend):
@@ -341,7 +432,7 @@ catch_workers_output = yes
 
     def nginx_location(self):
         return (
-            "include /etc/nginx/fastcgi_params;\n"
+            f"{fastcgi_params(self.s)}\n"
             f"            fastcgi_param SCRIPT_FILENAME {self.script};\n"
             f"            fastcgi_pass unix:{self.sock};"
         )
@@ -399,7 +490,7 @@ class FastAPI(Backend):
         return run_text([py, "-c", code])
 
 
-BACKENDS = {cls.name: cls for cls in (Ragd, CHello, PhpFpm, FastAPI)}
+BACKENDS = {cls.name: cls for cls in (Ragd, RagdBase, RagdTCP, CHello, PhpFpm, FastAPI)}
 
 
 # MARK: nginx and wrk
@@ -415,6 +506,8 @@ error_log {error_log} warn;
 events {{ worker_connections 4096; }}
 http {{
     access_log off;
+    # The shipped config's request id (the params pass it to the backend as HTTP_X_REQUEST_ID).
+    {shipped_request_id_map()}
     # wrk keeps its connections open for the whole run; do not make it reconnect.
     keepalive_requests 1000000;
     client_body_temp_path {tmp}/ngx_body;
@@ -500,7 +593,7 @@ def measure(s: Settings, backend: Backend, round_no: int, tmp: Path, logs: Path)
         def pool_ready():
             if server.poll() is not None:
                 raise SystemExit(f"bench: {backend.name} exited with {server.returncode}; see {server_log.name}")
-            return os.path.exists(backend.sock) and len(children_of(server.pid)) >= backend.expected_workers()
+            return len(children_of(server.pid)) >= backend.expected_workers() and backend.listening()
 
         wait_until(f"{backend.name} socket and workers", deadline, pool_ready)
 
@@ -632,6 +725,9 @@ def render(
         f"{s.warmup}s warm-up + {s.duration}s measured per backend per round, nginx worker_processes={s.nginx_workers}; "
         f"wrk runs on the same {machine['nproc']} cores as the server"
         + (f" (pinned: taskset -c {s.wrk_cpus})." if s.wrk_cpus else "."),
+        "FastCGI params: "
+        + ("the shipped config's (nginx/templates/ragd/fastcgi.conf.template, request id map included) for every FastCGI backend."
+           if s.fastcgi_params == "shipped" else "Debian's /etc/nginx/fastcgi_params for every FastCGI backend."),
         "",
         f"Command: `{command}`",
         f"wrk: `{' '.join(wrk_cmd(s, 'http://127.0.0.1:PORT/health', s.duration))}`",
@@ -733,6 +829,8 @@ def main() -> int:
     unknown = [b for b in s.backends if b not in BACKENDS]
     if unknown:
         raise SystemExit(f"bench: unknown backend(s) {unknown}; choose from {list(BACKENDS)}")
+    if s.fastcgi_params not in ("shipped", "debian"):
+        raise SystemExit("bench: FASTCGI_PARAMS must be shipped or debian")
 
     stamp = datetime.now().strftime("%Y%m%d-%H%M%S")
     out_dir = Path(s.results_root) / stamp
@@ -748,7 +846,7 @@ def main() -> int:
     command = " ".join(
         f"{k}={shlex.quote(os.environ[k])}"
         for k in ("WORKERS", "THREADS", "DURATION", "WARMUP", "ROUNDS", "WRK_THREADS", "WRK_CONNECTIONS",
-                  "WRK_CPUS", "NGINX_WORKERS", "BACKENDS", "PHP_CHILDREN", "RAGD_BIN")
+                  "WRK_CPUS", "NGINX_WORKERS", "BACKENDS", "PHP_CHILDREN", "RAGD_BIN", "RAGD_BASE_BIN", "FASTCGI_PARAMS")
         if os.environ.get(k)
     )
     command = (command + " " if command else "") + "bench/run.sh"

@@ -32,6 +32,38 @@ public enum Clock {
         var t = time_t(seconds)
         var parts = tm()
         gmtime_r(&t, &parts)
+        let year = Int(parts.tm_year) + 1900
+        let micros = microseconds ?? 0
+        guard (0...9999).contains(year), (0...999_999).contains(micros) else {
+            return iso8601Padded(parts, microseconds: microseconds)
+        }
+        // Fixed width in the usual range: write the digits straight into the string's
+        // storage (this runs for every access log line and every /health answer).
+        let count = microseconds == nil ? 20 : 27
+        return String(unsafeUninitializedCapacity: count) { out in
+            func put(_ value: Int, _ width: Int, at offset: Int) {
+                var value = value
+                for index in stride(from: offset + width - 1, through: offset, by: -1) {
+                    out[index] = UInt8(ascii: "0") + UInt8(value % 10)
+                    value /= 10
+                }
+            }
+            put(year, 4, at: 0)
+            out[4] = UInt8(ascii: "-"); put(Int(parts.tm_mon) + 1, 2, at: 5)
+            out[7] = UInt8(ascii: "-"); put(Int(parts.tm_mday), 2, at: 8)
+            out[10] = UInt8(ascii: "T"); put(Int(parts.tm_hour), 2, at: 11)
+            out[13] = UInt8(ascii: ":"); put(Int(parts.tm_min), 2, at: 14)
+            out[16] = UInt8(ascii: ":"); put(Int(parts.tm_sec), 2, at: 17)
+            if microseconds != nil {
+                out[19] = UInt8(ascii: "."); put(micros, 6, at: 20)
+            }
+            out[count - 1] = UInt8(ascii: "Z")
+            return count
+        }
+    }
+
+    /// The general form, for years outside 0...9999 or out-of-range microseconds.
+    private static func iso8601Padded(_ parts: tm, microseconds: Int?) -> String {
         var s = pad(Int(parts.tm_year) + 1900, 4) + "-" + pad(Int(parts.tm_mon) + 1, 2) + "-" + pad(Int(parts.tm_mday), 2)
         s += "T" + pad(Int(parts.tm_hour), 2) + ":" + pad(Int(parts.tm_min), 2) + ":" + pad(Int(parts.tm_sec), 2)
         if let micros = microseconds { s += "." + pad(micros, 6) }

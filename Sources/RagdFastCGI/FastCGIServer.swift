@@ -139,20 +139,31 @@ public final class FastCGIServer: @unchecked Sendable {
 
     /// Sends the response; false when the client went away first.
     private func write(_ response: Response, to stream: OutputStream, headOnly: Bool) -> Bool {
-        var head = "Status: \(response.status) \(HTTPStatus.reason(response.status))\r\n"
+        // The head as bytes in one buffer (CGI response headers, then a blank line).
+        var head: [UInt8] = []
+        head.reserveCapacity(256)
+        head.append(contentsOf: "Status: ".utf8)
+        head.append(contentsOf: String(response.status).utf8)
+        head.append(UInt8(ascii: " "))
+        head.append(contentsOf: HTTPStatus.reason(response.status).utf8)
+        head.append(contentsOf: "\r\n".utf8)
         for field in response.headers {
-            head += field.name + ": " + field.value + "\r\n"
+            head.append(contentsOf: field.name.utf8)
+            head.append(contentsOf: ": ".utf8)
+            head.append(contentsOf: field.value.utf8)
+            head.append(contentsOf: "\r\n".utf8)
         }
         switch response.body {
         case .bytes(let body):
-            head += "Content-Length: \(body.count)\r\n\r\n"
-            var out = Array(head.utf8)
-            if !headOnly { out.append(contentsOf: body) }
-            return (try? stream.write(out)) != nil
+            head.append(contentsOf: "Content-Length: ".utf8)
+            head.append(contentsOf: String(body.count).utf8)
+            head.append(contentsOf: "\r\n\r\n".utf8)
+            if !headOnly { head.append(contentsOf: body) }
+            return (try? stream.write(head)) != nil
         case .stream(let produce):
-            head += "\r\n"
+            head.append(contentsOf: "\r\n".utf8)
             do {
-                try stream.write(Array(head.utf8))
+                try stream.write(head)
                 try stream.flush()
                 if !headOnly { try produce(stream) }
                 try stream.flush()
@@ -168,10 +179,16 @@ public final class FastCGIServer: @unchecked Sendable {
     static func readParams(_ envp: FCGX_ParamArray?) -> [String: String] {
         var params: [String: String] = [:]
         guard var cursor = envp else { return params }
+        params.reserveCapacity(32) // nginx sends about 20 params plus the request headers
         while let entry = cursor.pointee {
-            let pair = String(cString: entry)
-            if let equals = pair.firstIndex(of: "=") {
-                params[String(pair[..<equals])] = String(pair[pair.index(after: equals)...])
+            // Split at the first "=" byte and decode each side once ("=" is ASCII, so it is
+            // never part of a multi-byte sequence); invalid UTF-8 is repaired as
+            // String(cString:) would. Searching a String by Character cost more than the
+            // rest of the request when measured.
+            let bytes = UnsafeBufferPointer(start: UnsafeRawPointer(entry).assumingMemoryBound(to: UInt8.self), count: strlen(entry))
+            if let equals = bytes.firstIndex(of: UInt8(ascii: "=")) {
+                let name = String(decoding: UnsafeBufferPointer(rebasing: bytes[..<equals]), as: UTF8.self)
+                params[name] = String(decoding: UnsafeBufferPointer(rebasing: bytes[(equals + 1)...]), as: UTF8.self)
             }
             cursor += 1
         }
@@ -182,10 +199,11 @@ public final class FastCGIServer: @unchecked Sendable {
     public static func makeRequest(_ params: [String: String]) -> Request {
         var headers = HTTPHeaders()
         for (name, value) in params {
-            if name.hasPrefix("HTTP_") {
-                headers.add(String(name.dropFirst(5)).replacingUnderscores().lowercased(), value)
+            // The first-byte test skips most params without a prefix comparison.
+            if name.utf8.first == UInt8(ascii: "H") && name.hasPrefix("HTTP_") {
+                headers.add(headerName(String(name.dropFirst(5))), value)
             } else if name == "CONTENT_TYPE" || name == "CONTENT_LENGTH" {
-                if !value.isEmpty { headers.add(name.replacingUnderscores().lowercased(), value) }
+                if !value.isEmpty { headers.add(headerName(name), value) }
             }
         }
         // REQUEST_URI is the raw target (still percent-encoded); DOCUMENT_URI is nginx's
@@ -193,7 +211,7 @@ public final class FastCGIServer: @unchecked Sendable {
         let target = params["REQUEST_URI"] ?? params["DOCUMENT_URI"] ?? "/"
         let path: String
         var query = params["QUERY_STRING"] ?? ""
-        if let mark = target.firstIndex(of: "?") {
+        if let mark = target.utf8.firstIndex(of: UInt8(ascii: "?")) {
             path = String(target[..<mark])
             if query.isEmpty { query = String(target[target.index(after: mark)...]) }
         } else {
@@ -207,6 +225,26 @@ public final class FastCGIServer: @unchecked Sendable {
             remoteAddress: params["REMOTE_ADDR"] ?? "",
             requestID: RequestID.sanitize(params["HTTP_X_REQUEST_ID"]) ?? RequestID.generate())
     }
+}
+
+/// `X_REQUEST_ID` -> `x-request-id`: the header name nginx turned into a param name.
+private func headerName(_ param: String) -> String {
+    var param = param
+    let ascii: String? = param.withUTF8 { bytes in
+        guard !bytes.contains(where: { $0 >= 0x80 }) else { return nil }
+        // ASCII only (nginx drops other header names by default): map bytes directly.
+        return String(unsafeUninitializedCapacity: bytes.count) { out in
+            for (index, byte) in bytes.enumerated() {
+                switch byte {
+                case UInt8(ascii: "_"): out[index] = UInt8(ascii: "-")
+                case UInt8(ascii: "A")...UInt8(ascii: "Z"): out[index] = byte + 32
+                default: out[index] = byte
+                }
+            }
+            return bytes.count
+        }
+    }
+    return ascii ?? param.replacingUnderscores().lowercased()
 }
 
 private extension String {

@@ -10,8 +10,7 @@ public struct HTTPHeaders: Sendable, Sequence {
 
     /// The first value of `name`, compared case-insensitively.
     public subscript(name: String) -> String? {
-        let wanted = name.lowercased()
-        return fields.first { $0.name.lowercased() == wanted }?.value
+        fields.first { Self.sameName($0.name, name) }?.value
     }
 
     /// Appends a field (keeps existing ones with the same name).
@@ -26,13 +25,32 @@ public struct HTTPHeaders: Sendable, Sequence {
     }
 
     public mutating func remove(_ name: String) {
-        let wanted = name.lowercased()
-        fields.removeAll { $0.name.lowercased() == wanted }
+        fields.removeAll { Self.sameName($0.name, name) }
     }
 
     public func contains(_ name: String) -> Bool { self[name] != nil }
 
     public var count: Int { fields.count }
+
+    /// Case-insensitive name comparison. ASCII names (all real ones) are compared byte by
+    /// byte without allocating; anything else falls back to `lowercased()`, as before.
+    static func sameName(_ a: String, _ b: String) -> Bool {
+        let x = a.utf8, y = b.utf8
+        guard x.count == y.count else {
+            // Different byte lengths can only match through non-ASCII case mapping.
+            return !(x.allSatisfy { $0 < 0x80 } && y.allSatisfy { $0 < 0x80 }) && a.lowercased() == b.lowercased()
+        }
+        for (p, q) in zip(x, y) {
+            if p >= 0x80 || q >= 0x80 { return a.lowercased() == b.lowercased() }
+            if p != q && asciiLower(p) != asciiLower(q) { return false }
+        }
+        return true
+    }
+
+    @inline(__always)
+    private static func asciiLower(_ byte: UInt8) -> UInt8 {
+        (UInt8(ascii: "A")...UInt8(ascii: "Z")).contains(byte) ? byte + 32 : byte
+    }
 
     public func makeIterator() -> IndexingIterator<[(name: String, value: String)]> {
         fields.makeIterator()

@@ -54,7 +54,7 @@ public struct Router: Sendable {
     /// parameters (`/v1/documents/search` beats `/v1/documents/{id}`). `HEAD` falls back
     /// to `GET` (the transport drops the body).
     public func match(method: String, path: String) -> Match {
-        let parts = Self.split(path)
+        let parts = Self.splitPath(path)
         var best: (route: Route, parameters: [String: String], literals: Int)?
         for route in routes where route.segments.count == parts.count {
             var parameters: [String: String] = [:]
@@ -65,7 +65,7 @@ public struct Router: Sendable {
                 case .literal(let text):
                     if text != part { matched = false } else { literals += 1 }
                 case .parameter(let name):
-                    if part.isEmpty { matched = false } else { parameters[name] = PercentDecoding.decode(part) }
+                    if part.isEmpty { matched = false } else { parameters[name] = PercentDecoding.decode(String(part)) }
                 }
                 if !matched { break }
             }
@@ -81,6 +81,14 @@ public struct Router: Sendable {
         var allowed = Set(best.route.handlers.keys)
         if allowed.contains("GET") { allowed.insert("HEAD") }
         return .methodNotAllowed(template: best.route.template, allowed: allowed.sorted())
+    }
+
+    /// `split` without copying each segment: matching runs on every request.
+    private static func splitPath(_ path: String) -> [Substring] {
+        var trimmed = Substring(path)
+        if trimmed.hasPrefix("/") { trimmed = trimmed.dropFirst() }
+        if trimmed.isEmpty { return [] }
+        return trimmed.split(separator: "/", omittingEmptySubsequences: false)
     }
 
     /// `/a/b/` -> ["a", "b", ""]: a trailing slash is a different path, as in most APIs.

@@ -29,21 +29,32 @@ public struct JSONLogHandler: LogHandler {
     }
 
     public func log(event: LogEvent) {
-        var fields: [(String, String)] = [
-            ("ts", JSONText.quoted(Clock.iso8601Now())),
-            ("level", JSONText.quoted(event.level.rawValue)),
-            ("logger", JSONText.quoted(label)),
-            ("pid", String(getpid())),
-            ("msg", JSONText.quoted(event.message.description)),
-        ]
+        // Built as bytes in one buffer: this runs once per request (the access log), and
+        // building an array of (key, JSON text) strings first cost more than the request.
+        var line: [UInt8] = []
+        line.reserveCapacity(320)
+        line.append(contentsOf: #"{"ts":"#.utf8)
+        JSONText.appendQuoted(Clock.iso8601Now().utf8, to: &line)
+        line.append(contentsOf: #","level":"#.utf8)
+        JSONText.appendQuoted(event.level.rawValue.utf8, to: &line)
+        line.append(contentsOf: #","logger":"#.utf8)
+        JSONText.appendQuoted(label.utf8, to: &line)
+        line.append(contentsOf: #","pid":"#.utf8)
+        line.append(contentsOf: String(getpid()).utf8)
+        line.append(contentsOf: #","msg":"#.utf8)
+        JSONText.appendQuoted(event.message.description.utf8, to: &line)
         var merged = metadata
-        if let extra = event.metadata { merged.merge(extra) { _, new in new } }
-        for key in merged.keys.sorted() {
-            fields.append((key, Self.json(merged[key]!)))
+        if let extra = event.metadata {
+            if merged.isEmpty { merged = extra } else { merged.merge(extra) { _, new in new } }
         }
-        var line = JSONText.object(fields)
-        line += "\n"
-        line.withUTF8 { bytes in
+        for (key, value) in merged.sorted(by: { $0.key < $1.key }) {
+            line.append(UInt8(ascii: ","))
+            JSONText.appendQuoted(key.utf8, to: &line)
+            line.append(UInt8(ascii: ":"))
+            Self.appendJSON(value, to: &line)
+        }
+        line.append(contentsOf: "}\n".utf8)
+        line.withUnsafeBufferPointer { bytes in
             var offset = 0
             while offset < bytes.count {
                 let n = write(2, bytes.baseAddress! + offset, bytes.count - offset)
@@ -52,12 +63,23 @@ public struct JSONLogHandler: LogHandler {
         }
     }
 
+    private static func appendJSON(_ value: Logger.Metadata.Value, to line: inout [UInt8]) {
+        switch value {
+        case .string(let s): JSONText.appendQuoted(s.utf8, to: &line)
+        case .stringConvertible(let c) where c is Int: line.append(contentsOf: String(c as! Int).utf8)
+        default: line.append(contentsOf: json(value).utf8)
+        }
+    }
+
     private static func json(_ value: Logger.Metadata.Value) -> String {
         switch value {
         case .string(let s): return JSONText.quoted(s)
         case .stringConvertible(let c):
+            // Concrete types first: a cast to `any BinaryInteger` looks the conformance up
+            // at run time, and Int/Double are what the access log passes. Same output.
+            if let n = c as? Int { return String(n) }
+            if let d = c as? Double { return d.isFinite ? String(d) : JSONText.quoted(c.description) }
             if let n = c as? any BinaryInteger { return String(describing: n) }
-            if let d = c as? Double, d.isFinite { return String(d) }
             if let b = c as? Bool { return b ? "true" : "false" }
             return JSONText.quoted(c.description)
         case .array(let values): return "[" + values.map(json).joined(separator: ",") + "]"
