@@ -13,6 +13,14 @@ public enum Clock {
         return UInt64(ts.tv_sec) &* 1_000_000_000 &+ UInt64(ts.tv_nsec)
     }
 
+    /// Nanoseconds from `start` to `now`, 0 when `start` is later: another process may
+    /// write a timestamp after we read the clock, and an unsigned difference would then
+    /// wrap around to centuries (and look like a hung request).
+    @inline(__always)
+    public static func elapsed(from start: UInt64, to now: UInt64) -> UInt64 {
+        now > start ? now - start : 0
+    }
+
     /// Seconds since the Unix epoch, with sub-second precision.
     public static func wallSeconds() -> Double {
         var ts = timespec()

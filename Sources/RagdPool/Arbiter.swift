@@ -182,7 +182,7 @@ public final class Arbiter {
         let old = workers.filter { $0.value.generation != generationNumber && $0.value.retiring == nil }
         if !old.isEmpty {
             let running = activeWorkers().filter { scoreboard.state(slot: $0.record.slot) == .running }.count
-            let waitedTooLong = old.values.contains { now &- $0.spawnedAt > seconds(current.configuration.workerTimeout) * 2 }
+            let waitedTooLong = old.values.contains { Clock.elapsed(from: $0.spawnedAt, to: now) > seconds(current.configuration.workerTimeout) * 2 }
             if running >= targetWorkers || (running > 0 && waitedTooLong) {
                 for pid in old.keys { retire(pid, reason: .reload) }
             }
@@ -282,7 +282,7 @@ public final class Arbiter {
         }
         var delay = 0.0
         if reason == .crash || reason == .exit {
-            if now &- record.spawnedAt < Self.quickFailureWindow {
+            if Clock.elapsed(from: record.spawnedAt, to: now) < Self.quickFailureWindow {
                 quickFailures += 1
             } else {
                 quickFailures = 0
@@ -318,7 +318,7 @@ public final class Arbiter {
                 }
                 continue
             }
-            let silence = now &- scoreboard.heartbeat(slot: record.slot)
+            let silence = Clock.elapsed(from: scoreboard.heartbeat(slot: record.slot), to: now)
             if silence > seconds(configuration.workerTimeout) {
                 logger.error("worker timeout: no heartbeat; killing it", metadata: [
                     "worker_pid": .stringConvertible(pid), "silent_s": .stringConvertible(Double(silence) / 1e9),
@@ -331,10 +331,10 @@ public final class Arbiter {
             guard configuration.requestTimeout > 0 else { continue }
             for thread in 0..<min(scoreboard.threads(slot: record.slot), scoreboard.threadCapacity) {
                 guard let request = scoreboard.currentRequest(slot: record.slot, thread: thread),
-                      now &- request.started > seconds(configuration.requestTimeout) else { continue }
+                      Clock.elapsed(from: request.started, to: now) > seconds(configuration.requestTimeout) else { continue }
                 logger.error("request timeout: killing its worker", metadata: [
                     "worker_pid": .stringConvertible(pid), "request": .string(request.summary),
-                    "running_s": .stringConvertible(Double(now &- request.started) / 1e9),
+                    "running_s": .stringConvertible(Double(Clock.elapsed(from: request.started, to: now)) / 1e9),
                     "request_timeout_s": .stringConvertible(configuration.requestTimeout),
                 ])
                 kill(pid, SIGKILL)
@@ -347,7 +347,7 @@ public final class Arbiter {
     private func inFlight(slot: Int, now: UInt64) -> [Logger.Metadata.Value] {
         (0..<min(scoreboard.threads(slot: slot), scoreboard.threadCapacity)).compactMap { thread in
             scoreboard.currentRequest(slot: slot, thread: thread).map {
-                .string("\($0.summary) running_s=\(Double(now &- $0.started) / 1e9)")
+                .string("\($0.summary) running_s=\(Double(Clock.elapsed(from: $0.started, to: now)) / 1e9)")
             }
         }
     }

@@ -44,7 +44,7 @@ public final class PoolView: @unchecked Sendable {
             for thread in 0..<threadCount {
                 lastDuration = max(lastDuration, scoreboard.lastRequestDuration(slot: slot, thread: thread))
                 if let request = scoreboard.currentRequest(slot: slot, thread: thread) {
-                    current.append(.init(thread: thread, request: request.summary, runningSeconds: Double(now &- request.started) / 1e9))
+                    current.append(.init(thread: thread, request: request.summary, runningSeconds: Double(Clock.elapsed(from: request.started, to: now)) / 1e9))
                 }
             }
             let stats = pid > 0 ? ProcessStats.read(pid: pid) : nil
@@ -52,7 +52,7 @@ public final class PoolView: @unchecked Sendable {
                 slot: slot, pid: pid, state: workerState(state, busy: !current.isEmpty), threads: threadCount,
                 busyThreads: current.count, requestsServed: scoreboard.requestsServed(slot: slot),
                 current: current, lastRequestSeconds: lastDuration, residentBytes: stats?.residentBytes ?? 0,
-                cpuSeconds: stats?.cpuSeconds ?? 0, uptimeSeconds: Double(now &- scoreboard.spawnedAt(slot: slot)) / 1e9))
+                cpuSeconds: stats?.cpuSeconds ?? 0, uptimeSeconds: Double(Clock.elapsed(from: scoreboard.spawnedAt(slot: slot), to: now)) / 1e9))
         }
         let busyThreads = workers.reduce(0) { $0 + $1.busyThreads }
         scoreboard.recordBusyThreads(busyThreads)

@@ -1,4 +1,5 @@
 import CRagdShim
+import RagdCore
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -198,7 +199,7 @@ public final class Scoreboard: @unchecked Sendable {
 
     public func requestFinished(slot: Int, thread: Int, now: UInt64) {
         let start = load(threadPointer(slot, thread, .requestStart))
-        store(threadPointer(slot, thread, .lastDurationNanoseconds), now &- start)
+        store(threadPointer(slot, thread, .lastDurationNanoseconds), Clock.elapsed(from: start, to: now))
         store(threadPointer(slot, thread, .busy), 0)
         _ = CRagdShim_atomic_fetch_add_u64(threadPointer(slot, thread, .requestsServed), 1)
         _ = CRagdShim_atomic_fetch_add_u64(slotPointer(slot, .requestsServed), 1)
@@ -226,13 +227,12 @@ public final class Scoreboard: @unchecked Sendable {
 
     private static func copy(_ text: String, to raw: UnsafeMutableRawPointer, capacity: Int) {
         // Whole scalars only, so a cut never leaves half a UTF-8 sequence.
-        var bytes: [UInt8] = []
-        for scalar in text.unicodeScalars {
-            let encoded = Array(String(scalar).utf8)
-            if bytes.count + encoded.count > capacity - 1 { break }
-            bytes += encoded
+        let bytes = Array(text.utf8)
+        var length = min(bytes.count, capacity - 1)
+        if length < bytes.count {
+            while length > 0 && bytes[length] & 0xC0 == 0x80 { length -= 1 }
         }
-        raw.copyMemory(from: bytes, byteCount: bytes.count)
+        raw.copyMemory(from: bytes, byteCount: length)
     }
 
     private static func read(_ raw: UnsafeRawPointer, capacity: Int) -> String {

@@ -36,4 +36,10 @@ struct ClockTests {
         let second = Clock.monotonicNanoseconds()
         #expect(second >= first)
     }
+
+    @Test func elapsedNeverWrapsAround() {
+        // A worker may stamp a request just after the master read the clock.
+        #expect(Clock.elapsed(from: 1_000, to: 999) == 0)
+        #expect(Clock.elapsed(from: 1_000, to: 3_500) == 2_500)
+    }
 }
