@@ -32,11 +32,12 @@ public final class ToolProcess: @unchecked Sendable {
 
     public var port: Int { ports[0] }
 
+    /// Kills the tool. SIGKILL, not SIGTERM: the test runner may start children with
+    /// SIGTERM blocked, and these tools hold nothing that needs a clean exit.
     public func stop() {
-        if process.isRunning {
-            process.terminate()
-            process.waitUntilExit()
-        }
+        guard process.isRunning else { return }
+        kill(process.processIdentifier, SIGKILL)
+        _ = eventually(timeout: 5) { !process.isRunning }
     }
 
     deinit { stop() }
