@@ -112,7 +112,8 @@ struct PoolTests {
 
     @Test func workerThatCannotBootStopsTheMaster() throws {
         // libpq refuses this URL (unknown parameter); the master's own checks accept it.
-        let server = try LiveServer(["DATABASE_URL": "postgres://ragd@127.0.0.1:5432/ragdb?no_such_option=1", "WORKERS": "4"])
+        let server = try LiveServer(["DATABASE_URL": "postgres://ragd@127.0.0.1:5432/ragdb?no_such_option=1", "WORKERS": "4",
+                                     "MIGRATE_ON_START": "false"])
         defer { server.stop() }
         try server.startRagd()
         let status = server.ragd!.waitForExit(timeout: 15)
