@@ -285,6 +285,7 @@ class Backend:
 class Ragd(Backend):
     name = "ragd"
     label = "ragd (Swift, libfcgi)"
+    metrics = True
 
     def binary(self) -> str:
         return self.s.ragd_bin
@@ -309,6 +310,12 @@ class Ragd(Backend):
             "SECRET_KEY": "bench-secret-key-0123456789abcdef-not-for-production",
             "DATABASE_URL": "postgres://u:p@127.0.0.1:1/x",
             "REDIS_URL": "redis://127.0.0.1:1",
+            # /health needs no backend; point Milvus at a closed port so a worker's boot
+            # check fails fast instead of resolving the default host name "milvus".
+            "MILVUS_HOST": "127.0.0.1",
+            "MILVUS_PORT": "1",
+            "MILVUS_MANAGEMENT_PORT": "1",
+            "METRICS_ENABLED": "true" if self.metrics else "false",
             "ENVIRONMENT": "development",
             "ENV_FILE": "",  # empty: no dotenv file
         }
@@ -352,6 +359,14 @@ class RagdTCP(Ragd):
         with socket.socket() as c:
             c.settimeout(1)
             return c.connect_ex(("127.0.0.1", self.port)) == 0
+
+
+class RagdNoMetrics(Ragd):
+    """The same ragd with METRICS_ENABLED=false: what per-request metrics recording costs."""
+
+    name = "ragd-nometrics"
+    label = "ragd, METRICS_ENABLED=false"
+    metrics = False
 
 
 class CHello(Backend):
@@ -490,7 +505,7 @@ class FastAPI(Backend):
         return run_text([py, "-c", code])
 
 
-BACKENDS = {cls.name: cls for cls in (Ragd, RagdBase, RagdTCP, CHello, PhpFpm, FastAPI)}
+BACKENDS = {cls.name: cls for cls in (Ragd, RagdBase, RagdTCP, RagdNoMetrics, CHello, PhpFpm, FastAPI)}
 
 
 # MARK: nginx and wrk
