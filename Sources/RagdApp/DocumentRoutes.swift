@@ -30,6 +30,7 @@ enum DocumentRoutes {
             }
             var fields = documentFields(result.document)
             fields.append(("duplicate", result.duplicate ? "true" : "false"))
+            fields.append(("timings", SearchRoutes.timingsJSON(result.timings)))
             var response = Response.json(JSONText.object(fields), status: result.duplicate ? 200 : 201)
             response.headers.set("Location", "/v1/documents/\(result.document.id)")
             return response

@@ -20,9 +20,9 @@ enum SearchRoutes {
             }
             let backends = try DocumentRoutes.backends(context)
             let documentIDs = try filterDocumentIDs(body, tenant: principal.tenant, backends: backends)
-            let hits: [SearchHit]
+            let hits: [SearchHit], timings: StageTimings
             do {
-                hits = try backends.retriever.search(tenant: principal.tenant, query: query, topK: topK, mode: mode,
+                (hits, timings) = try backends.retriever.search(tenant: principal.tenant, query: query, topK: topK, mode: mode,
                                                      documentIDs: documentIDs)
             } catch {
                 throw APIGuard.problem(error)
@@ -30,6 +30,7 @@ enum SearchRoutes {
             return Response.json(JSONText.object([
                 ("mode", JSONText.quoted(mode.rawValue)),
                 ("results", "[" + hits.map(resultJSON).joined(separator: ",") + "]"),
+                ("timings", timingsJSON(timings)),
             ]))
         }
     }
@@ -62,6 +63,11 @@ enum SearchRoutes {
             ids = ids.map { wanted in wanted.filter(matching.contains) } ?? matching
         }
         return ids
+    }
+
+    /// `{"embed": 1.2, ...}` in milliseconds.
+    static func timingsJSON(_ timings: StageTimings) -> String {
+        JSONText.object(timings.stages.map { ($0.name, String(($0.milliseconds * 1000).rounded() / 1000)) })
     }
 
     static func resultJSON(_ hit: SearchHit) -> String {

@@ -30,6 +30,8 @@ public struct IngestResult: Sendable {
     public var document: DocumentRecord
     /// True when the tenant already had this content; nothing new was stored.
     public var duplicate: Bool
+    /// `chunk`, `store` (PostgreSQL writes), `embed`, `index` (Milvus insert), `publish`.
+    public var timings: StageTimings
 }
 
 /// Chunks, embeds and stores documents so that a document is visible only once both
@@ -69,19 +71,20 @@ public final class Ingestor {
     }
 
     private func run(_ request: IngestRequest) throws -> IngestResult {
+        var timings = StageTimings()
         cleanUpVectors(limit: 5)
         let sha256 = Self.sha256Hex(request.text)
-        if let existing = try store.document(tenant: request.tenant, sha256: sha256) {
+        if let existing = try timings.measure("store", { try store.document(tenant: request.tenant, sha256: sha256) }) {
             if let result = try resolveExisting(existing) { return result }
         }
-        let pieces = chunker.chunks(of: request.text)
+        let pieces = timings.measure("chunk") { chunker.chunks(of: request.text) }
         guard !pieces.isEmpty else { throw PipelineError(.invalidInput, "the document has no text to index") }
 
         let document = NewDocument(id: Identifier.uuid(), tenant: request.tenant, title: request.title, source: request.source,
                                    contentType: request.contentType, sha256: sha256, metadataJSON: request.metadataJSON,
                                    byteSize: request.text.utf8.count)
         let chunks = pieces.map { NewChunk(id: Identifier.uuid(), ordinal: $0.ordinal, text: $0.text) }
-        guard try store.insertPending(document, chunks: chunks) else {
+        guard try timings.measure("store", { try store.insertPending(document, chunks: chunks) }) else {
             // Another request stored the same content between our check and our insert.
             guard let existing = try store.document(tenant: request.tenant, sha256: sha256),
                   let result = try resolveExisting(existing) else {
@@ -91,14 +94,13 @@ public final class Ingestor {
         }
 
         do {
-            let started = Clock.monotonicNanoseconds()
-            let vectors = try embedder.embed(chunks.map(\.text), purpose: .document)
-            MetricsRecorder.current?.recordStage("embed", seconds: Double(Clock.monotonicNanoseconds() - started) / 1e9)
+            let vectors = try timings.measure("embed") { try embedder.embed(chunks.map(\.text), purpose: .document) }
+            MetricsRecorder.current?.recordStage("embed", seconds: (timings.milliseconds("embed") ?? 0) / 1000)
             let rows = zip(chunks, vectors).map { chunk, vector in
                 MilvusRow(chunkID: chunk.id, documentID: document.id, tenant: document.tenant, vector: vector)
             }
-            _ = try milvus.insert(collection: collection, rows: rows)
-            try store.markReady(id: document.id, tenant: document.tenant)
+            _ = try timings.measure("index") { try milvus.insert(collection: collection, rows: rows) }
+            try timings.measure("publish") { try store.markReady(id: document.id, tenant: document.tenant) }
         } catch {
             discard(documentID: document.id, tenant: document.tenant, cause: error)
             throw error
@@ -106,12 +108,12 @@ public final class Ingestor {
         guard let ready = try store.document(id: document.id, tenant: document.tenant) else {
             throw PipelineError(.badGateway, dependency: "database", "the stored document could not be read back")
         }
-        return IngestResult(document: ready, duplicate: false)
+        return IngestResult(document: ready, duplicate: false, timings: timings)
     }
 
     /// nil when the existing row was stale and has been removed (ingest again).
     private func resolveExisting(_ existing: DocumentRecord) throws -> IngestResult? {
-        if existing.status == "ready" { return IngestResult(document: existing, duplicate: true) }
+        if existing.status == "ready" { return IngestResult(document: existing, duplicate: true, timings: StageTimings()) }
         let stale = try store.stalePending(olderThanSeconds: Self.stalePendingSeconds, limit: 100).contains { $0.id == existing.id }
         guard stale else { throw PipelineError(.conflict, "the same content is being ingested by another request") }
         discard(documentID: existing.id, tenant: existing.tenant, cause: nil)

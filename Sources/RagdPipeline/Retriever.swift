@@ -46,9 +46,12 @@ public final class Retriever {
 
     /// - `documentIDs`: restrict to these documents (already tenant-checked or not: every
     ///   leg filters by tenant anyway).
+    /// Hits best first, and the time of each stage: `embed` (the query), `vector`
+    /// (Milvus), `keyword` (PostgreSQL full text), `fetch` (chunk rows).
     public func search(tenant: String, query: String, topK: Int, mode: SearchMode,
-                       documentIDs: [String]? = nil) throws(PipelineError) -> [SearchHit] {
+                       documentIDs: [String]? = nil) throws(PipelineError) -> (hits: [SearchHit], timings: StageTimings) {
         do {
+            var timings = StageTimings()
             let started = Clock.monotonicNanoseconds()
             defer {
                 MetricsRecorder.current?.recordStage("retrieve", seconds: Double(Clock.monotonicNanoseconds() - started) / 1e9)
@@ -58,19 +61,24 @@ public final class Retriever {
             var vectorIDs: [String] = []
             var keywordIDs: [String] = []
             if mode != .keyword {
-                let embedStarted = Clock.monotonicNanoseconds()
-                let vector = try embedder.embedQuery(query)
-                MetricsRecorder.current?.recordStage("embed", seconds: Double(Clock.monotonicNanoseconds() - embedStarted) / 1e9)
-                vectorIDs = try milvus.search(collection: collection, vector: vector, tenant: tenant, limit: depth,
-                                              documentIDs: documentIDs).map(\.chunkID)
+                let vector = try timings.measure("embed") { try embedder.embedQuery(query) }
+                MetricsRecorder.current?.recordStage("embed", seconds: (timings.milliseconds("embed") ?? 0) / 1000)
+                vectorIDs = try timings.measure("vector") {
+                    try milvus.search(collection: collection, vector: vector, tenant: tenant, limit: depth,
+                                      documentIDs: documentIDs).map(\.chunkID)
+                }
             }
             if mode != .vector {
-                keywordIDs = try store.keywordSearch(tenant: tenant, query: query, limit: depth, documentIDs: documentIDs).map(\.chunkID)
+                keywordIDs = try timings.measure("keyword") {
+                    try store.keywordSearch(tenant: tenant, query: query, limit: depth, documentIDs: documentIDs).map(\.chunkID)
+                }
             }
             let fused = ReciprocalRankFusion.fuse([vectorIDs, keywordIDs], limit: depth * 2)
             // Resolve against ready rows of this tenant: drops vectors of documents that
             // are pending, deleted or (impossibly) another tenant's.
-            let rows = Dictionary(uniqueKeysWithValues: try store.chunks(ids: fused.map(\.id), tenant: tenant).map { ($0.chunkID, $0) })
+            let rows = Dictionary(uniqueKeysWithValues: try timings.measure("fetch") {
+                try store.chunks(ids: fused.map(\.id), tenant: tenant)
+            }.map { ($0.chunkID, $0) })
             var hits: [SearchHit] = []
             for item in fused {
                 guard let row = rows[item.id] else { continue }
@@ -79,7 +87,7 @@ public final class Retriever {
                                       vectorRank: item.ranks[0], keywordRank: item.ranks[1]))
                 if hits.count == topK { break }
             }
-            return hits
+            return (hits, timings)
         } catch {
             throw PipelineError.from(error)
         }
