@@ -10,14 +10,7 @@ struct CheckConfig: ParsableCommand {
         abstract: "Print the effective configuration (secrets masked) and exit non-zero if it is invalid.")
 
     func run() throws {
-        let settings: Settings
-        do {
-            settings = try Settings.loadFromProcess()
-        } catch {
-            for problem in error.problems { printError(problem.description) }
-            printError("configuration invalid: \(error.problems.count) problem(s)")
-            throw ExitCode(1)
-        }
+        let settings = try loadSettingsOrExit()
         for line in settings.describe() { print(line.description) }
         do {
             try RagdApplication.validateForWorkers(settings: settings)
@@ -26,6 +19,18 @@ struct CheckConfig: ParsableCommand {
             throw ExitCode(1)
         }
         print("configuration OK")
+    }
+}
+
+/// The settings, or one line per problem on stderr and exit status 1 (the tools; `serve`
+/// logs its problems as JSON instead).
+func loadSettingsOrExit() throws -> Settings {
+    do {
+        return try Settings.loadFromProcess()
+    } catch {
+        for problem in error.problems { printError(problem.description) }
+        printError("configuration invalid: \(error.problems.count) problem(s)")
+        throw ExitCode(1)
     }
 }
 

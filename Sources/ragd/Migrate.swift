@@ -11,13 +11,7 @@ struct Migrate: ParsableCommand {
     static let configuration = CommandConfiguration(abstract: "Apply the PostgreSQL schema migrations.")
 
     func run() throws {
-        let settings: Settings
-        do {
-            settings = try Settings.loadFromProcess()
-        } catch {
-            for problem in error.problems { printError(problem.description) }
-            throw ExitCode(1)
-        }
+        let settings = try loadSettingsOrExit()
         RagdLogging.bootstrap(level: settings.loggerLevel)
         do {
             let applied = try migrateDatabase(settings)

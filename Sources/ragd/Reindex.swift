@@ -11,13 +11,7 @@ struct Reindex: ParsableCommand {
         abstract: "Drop and rebuild the Milvus collection from the documents in PostgreSQL.")
 
     func run() throws {
-        let settings: Settings
-        do {
-            settings = try Settings.loadFromProcess()
-        } catch {
-            for problem in error.problems { printError(problem.description) }
-            throw ExitCode(1)
-        }
+        let settings = try loadSettingsOrExit()
         RagdLogging.bootstrap(level: settings.loggerLevel)
         do {
             let result = try RagdApplication.reindexer(settings: settings).run { documents, chunks in

@@ -41,14 +41,7 @@ struct Token: ParsableCommand {
     }
 
     func run() throws {
-        let settings: Settings
-        do {
-            settings = try Settings.loadFromProcess()
-        } catch {
-            for problem in error.problems { printError(problem.description) }
-            printError("configuration invalid: \(error.problems.count) problem(s)")
-            throw ExitCode(1)
-        }
+        let settings = try loadSettingsOrExit()
         do {
             print(try TokenIssuer(secret: settings.secretKey.reveal())
                 .mint(subject: subject, tenant: tenant, scopes: scopes, ttl: ttl))
