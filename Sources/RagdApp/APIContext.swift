@@ -66,7 +66,7 @@ final class APIContext: @unchecked Sendable {
     /// has another dimension (that needs an operator: `ragd reindex` or another collection).
     func prepareCollection() throws {
         do {
-            try threadBackends().milvus.ensureCollection(name: settings.milvusCollection, dimension: settings.embeddingDimension)
+            try backends.get().milvus.ensureCollection(name: settings.milvusCollection, dimension: settings.embeddingDimension)
             collectionLock.withLock { collectionReady = true }
         } catch let error as MilvusError where error.code == .dimensionMismatch {
             throw BootError("MILVUS_COLLECTION/EMBEDDING_DIMENSION: \(error.message)")

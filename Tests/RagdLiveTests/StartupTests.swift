@@ -22,7 +22,7 @@ struct StartupTests {
         let fatal = server.ragd!.logLines.filter { $0["level"] as? String == "critical" }
         #expect(fatal.count == 1)
         let message = fatal.first?["msg"] as? String ?? ""
-        #expect(message.contains("EMBEDDING_DIMENSION"), message)
+        #expect(message.contains("EMBEDDING_DIMENSION"), "\(message)")
         #expect(message.contains("384") && message.contains("16"), "names both dimensions: \(message)")
     }
 }
