@@ -390,6 +390,7 @@ FCGI_SOCKET_OWNER=root:nogroup
 WORKERS=2
 THREADS=4
 LOG_LEVEL=info
+MIGRATE_ON_START=true
 EOF
     )
     rm -f "$RAGD_SOCKET_DIR/ragd.sock"
