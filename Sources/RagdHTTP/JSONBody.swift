@@ -28,7 +28,7 @@ public struct JSONBody {
 
     /// Parses raw bytes as a JSON object.
     public init(bytes: [UInt8]) throws {
-        if let offset = Self.firstInvalidUTF8(bytes) {
+        if let offset = Self.firstInvalidUTF8Offset(bytes) {
             throw Problem.badRequest("The body is not valid UTF-8 (first invalid byte at offset \(offset)).")
         }
         guard !bytes.isEmpty else { throw Problem.badRequest("The body is empty; a JSON object was expected.") }
@@ -151,7 +151,7 @@ public struct JSONBody {
     }
 
     /// Offset of the first byte that is not part of valid UTF-8, or nil.
-    public static func firstInvalidUTF8(_ bytes: [UInt8]) -> Int? {
+    static func firstInvalidUTF8Offset(_ bytes: [UInt8]) -> Int? {
         var iterator = bytes.makeIterator()
         var decoder = UTF8()
         var offset = 0

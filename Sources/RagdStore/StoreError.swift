@@ -5,8 +5,6 @@ public struct StoreError: Error, CustomStringConvertible {
         /// PostgreSQL could not be reached or timed out: 503.
         public static let unavailable = Code(name: "unavailable")
         public static let migration = Code(name: "migration")
-        /// The same content is being ingested by another request right now: 409.
-        public static let busy = Code(name: "busy")
         public static let other = Code(name: "other")
         public var description: String { name }
     }
