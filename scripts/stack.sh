@@ -65,11 +65,14 @@ pid_alive() {
 }
 
 # wait_until SECONDS WHAT COMMAND...: poll COMMAND until it succeeds or time runs out.
+# Counts polls rather than reading the wall clock ($SECONDS), so a clock step (NTP, a
+# resumed VM) can neither end the wait early nor stretch it.
 wait_until() {
-    local deadline=$((SECONDS + $1))
+    local polls=$(($1 * 5))
     shift 2  # WHAT only labels the call
     until "$@" 2>/dev/null; do
-        [ $SECONDS -lt $deadline ] || return 1
+        polls=$((polls - 1))
+        [ $polls -gt 0 ] || return 1
         sleep 0.2
     done
 }
@@ -391,6 +394,8 @@ WORKERS=2
 THREADS=4
 LOG_LEVEL=info
 MIGRATE_ON_START=true
+# A freshly started Milvus can take more than the default 10 s for its first insert.
+MILVUS_TIMEOUT=30
 EOF
     )
     rm -f "$RAGD_SOCKET_DIR/ragd.sock"
@@ -400,12 +405,19 @@ EOF
     env -i PATH=/usr/local/bin:/usr/bin:/bin HOME=/root LANG=C.UTF-8 ENV_FILE="$STACK/ragd.env" \
         setsid "$bin" serve >>"$dir/ragd.log" 2>&1 </dev/null &
     echo $! >"$dir/ragd.pid"
-    if ! wait_until 60 "ragd socket" ragd_socket_or_dead || ! [ -S "$RAGD_SOCKET_DIR/ragd.sock" ]; then
+    # setsid forks when its caller leads a process group, so $! may name a parent that
+    # already exited: judge "dead" by whether any `$bin serve` runs, and record the
+    # master's pid (the oldest of them) once the socket is there.
+    RAGD_STARTED_BIN=$bin
+    if ! wait_until 120 "ragd socket" ragd_socket_or_dead || ! [ -S "$RAGD_SOCKET_DIR/ragd.sock" ]; then
         tail -n 20 "$dir/ragd.log" >&2
         die "ragd did not create $RAGD_SOCKET_DIR/ragd.sock"
     fi
+    pgrep -o -f -- "$bin serve" >"$dir/ragd.pid"
 }
-ragd_socket_or_dead() { [ -S "$RAGD_SOCKET_DIR/ragd.sock" ] || ! pid_alive "$STACK/ragd/ragd.pid" ragd; }
+ragd_socket_or_dead() {
+    [ -S "$RAGD_SOCKET_DIR/ragd.sock" ] || ! pgrep -f -- "$RAGD_STARTED_BIN serve" >/dev/null
+}
 
 stop_ragd() {
     pid_alive "$STACK/ragd/ragd.pid" ragd || { rm -f "$STACK/ragd/ragd.pid"; return 0; }
