@@ -66,9 +66,11 @@ final class APIContext: @unchecked Sendable {
     /// has another dimension (that needs an operator: `ragd reindex` or another collection).
     func prepareCollection() throws {
         do {
-            try backends.get().milvus.ensureCollection(name: settings.milvusCollection, dimension: settings.embeddingDimension)
+            // A client of its own: the boot thread serves no requests, so it gets no backends.
+            try MilvusClient(configuration: Self.milvusConfiguration(settings))
+                .ensureCollection(name: settings.milvusCollection, dimension: settings.embeddingDimension)
             collectionLock.withLock { collectionReady = true }
-        } catch let error as MilvusError where error.code == .dimensionMismatch {
+        } catch where error.code == .dimensionMismatch {
             throw BootError("MILVUS_COLLECTION/EMBEDDING_DIMENSION: \(error.message)")
         } catch {
             logger.warning("Milvus collection not ready at boot; retrying on first use",

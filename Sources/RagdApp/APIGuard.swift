@@ -1,3 +1,4 @@
+import RagdCore
 import RagdAuth
 import RagdHTTP
 import RagdPipeline
@@ -47,6 +48,6 @@ struct APIGuard: Sendable {
     }
 
     private static func dependency(_ error: PipelineError) -> [(String, String)] {
-        error.dependency.map { [("dependency", "\"\($0)\"")] } ?? []
+        error.dependency.map { [("dependency", JSONText.quoted($0))] } ?? []
     }
 }

@@ -1,6 +1,5 @@
 import RagdConfig
 import RagdCore
-import RagdCurl
 import RagdHTTP
 import RagdMilvus
 import RagdPipeline
@@ -56,7 +55,7 @@ public enum RagdApplication {
     static func readinessChecks(_ settings: Settings) -> [Readiness.Check] {
         let databaseURL = settings.databaseURL.reveal()
         let redisURL = settings.redisURL.reveal()
-        let milvus = "http://\(hostForURL(settings.milvusHost)):\(settings.milvusPort)/v1/vector/collections"
+        let milvus = APIContext.milvusConfiguration(settings)
         return [
             Readiness.Check(name: "database") { timeout in
                 do {
@@ -81,11 +80,10 @@ public enum RagdApplication {
             },
             Readiness.Check(name: "vector_store") { timeout in
                 do {
-                    let client = try HTTPClient()
-                    let response = try client.send(HTTPClientRequest(url: milvus, connectTimeout: .seconds(timeout), timeout: .seconds(timeout)))
-                    guard response.status == 200, response.bodyText.contains("\"code\":200") else {
-                        return "Milvus answered HTTP \(response.status)"
-                    }
+                    var configuration = milvus
+                    configuration.connectTimeout = .seconds(timeout)
+                    configuration.requestTimeout = .seconds(timeout)
+                    try MilvusClient(configuration: configuration).health()
                     return nil
                 } catch {
                     return String(describing: error)
@@ -94,9 +92,6 @@ public enum RagdApplication {
         ]
     }
 
-    private static func hostForURL(_ host: String) -> String {
-        host.contains(":") && !host.hasPrefix("[") ? "[\(host)]" : host
-    }
 }
 
 /// Why a worker cannot start; the master logs it in its one line before stopping.

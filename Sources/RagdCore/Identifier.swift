@@ -5,11 +5,7 @@ public enum Identifier {
         var bytes = (0..<16).map { _ in UInt8.random(in: 0...255, using: &rng) }
         bytes[6] = (bytes[6] & 0x0f) | 0x40 // version 4
         bytes[8] = (bytes[8] & 0x3f) | 0x80 // RFC 4122 variant
-        let hex = bytes.map { byte in
-            let digits = Array("0123456789abcdef")
-            return String([digits[Int(byte >> 4)], digits[Int(byte & 0x0f)]])
-        }.joined()
-        let h = Array(hex)
+        let h = Array(Hex.lowercase(bytes))
         return String(h[0..<8]) + "-" + String(h[8..<12]) + "-" + String(h[12..<16]) + "-" + String(h[16..<20]) + "-" + String(h[20..<32])
     }
 

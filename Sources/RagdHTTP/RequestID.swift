@@ -1,3 +1,5 @@
+import RagdCore
+
 /// Request ids: nginx's `$request_id` (32 hex digits) is passed through; anything a client
 /// could use to inject into logs is replaced by a fresh id.
 public enum RequestID {
@@ -22,13 +24,6 @@ public enum RequestID {
         var rng = SystemRandomNumberGenerator()
         let high = rng.next() as UInt64, low = rng.next() as UInt64
         let bytes = (0..<16).map { i in UInt8(truncatingIfNeeded: (i < 8 ? high : low) >> (UInt64(i % 8) * 8)) }
-        let digits: [UInt8] = Array("0123456789abcdef".utf8)
-        var out = [UInt8]()
-        out.reserveCapacity(32)
-        for b in bytes {
-            out.append(digits[Int(b >> 4)])
-            out.append(digits[Int(b & 0x0f)])
-        }
-        return String(decoding: out, as: UTF8.self)
+        return Hex.lowercase(bytes)
     }
 }

@@ -114,8 +114,9 @@ public final class Ingestor {
     /// nil when the existing row was stale and has been removed (ingest again).
     private func resolveExisting(_ existing: DocumentRecord) throws -> IngestResult? {
         if existing.status == "ready" { return IngestResult(document: existing, duplicate: true, timings: StageTimings()) }
-        let stale = try store.stalePending(olderThanSeconds: Self.stalePendingSeconds, limit: 100).contains { $0.id == existing.id }
-        guard stale else { throw PipelineError(.conflict, "the same content is being ingested by another request") }
+        guard try store.isStalePending(id: existing.id, tenant: existing.tenant, olderThanSeconds: Self.stalePendingSeconds) else {
+            throw PipelineError(.conflict, "the same content is being ingested by another request")
+        }
         discard(documentID: existing.id, tenant: existing.tenant, cause: nil)
         return nil
     }
@@ -170,9 +171,6 @@ public final class Ingestor {
     }
 
     static func sha256Hex(_ text: String) -> String {
-        SHA256.hash(data: Array(text.utf8)).map { byte in
-            let digits: [Character] = Array("0123456789abcdef")
-            return String([digits[Int(byte >> 4)], digits[Int(byte & 0x0f)]])
-        }.joined()
+        Hex.lowercase(SHA256.hash(data: Array(text.utf8)))
     }
 }

@@ -29,6 +29,11 @@ public final class PoolView: @unchecked Sendable {
     // MARK: status
 
     public func status() -> PoolStatus {
+        status(snapshot: metrics.snapshot())
+    }
+
+    /// The status, with restart counts taken from `snapshot` (a scrape reads the store once).
+    private func status(snapshot: [SeriesSnapshot]) -> PoolStatus {
         sampleListenQueue()
         let now = Clock.monotonicNanoseconds()
         var workers: [PoolStatus.Worker] = []
@@ -59,7 +64,7 @@ public final class PoolView: @unchecked Sendable {
         let queue = scoreboard.listenQueue
         var restarts: [String: UInt64] = [:]
         let restartFamily = metrics.family(MetricCatalog.workerRestarts.name)
-        for series in metrics.snapshot() where series.family == restartFamily && series.labelValues.first != MetricsStore.overflowValue {
+        for series in snapshot where series.family == restartFamily && series.labelValues.first != MetricsStore.overflowValue {
             restarts[series.labelValues.first ?? ""] = series.cells[0]
         }
         return PoolStatus(
@@ -82,7 +87,8 @@ public final class PoolView: @unchecked Sendable {
 
     /// The whole pool in Prometheus text format.
     public func metricsText() -> String {
-        let status = status()
+        let snapshot = metrics.snapshot()
+        let status = status(snapshot: snapshot)
         let states = ["booting", "idle", "busy", "stopping"]
         let totalThreads = status.workers.reduce(0) { $0 + $1.threads }
         let master = ProcessStats.read(pid: status.masterPID)
@@ -115,7 +121,7 @@ public final class PoolView: @unchecked Sendable {
             .init(name: "process_start_time_seconds", help: "Start time of the master, in seconds since the Unix epoch.", kind: .gauge,
                   samples: [.init(status.startTime)]),
         ]
-        return PrometheusText.render(families: metrics.families, snapshot: metrics.snapshot(), computed: computed)
+        return PrometheusText.render(families: metrics.families, snapshot: snapshot, computed: computed)
     }
 }
 

@@ -138,13 +138,12 @@ public final class DocumentStore {
         try run("SELECT \(Self.documentColumns) FROM documents WHERE status = 'ready' ORDER BY created_at", []).documents
     }
 
-    /// Pending documents older than `seconds` (their ingest died midway).
-    public func stalePending(olderThanSeconds seconds: Int, limit: Int) throws -> [DocumentRecord] {
+    /// True when the document is still pending after `seconds`: its ingest died midway.
+    public func isStalePending(id: String, tenant: String, olderThanSeconds seconds: Int) throws -> Bool {
         try run("""
-            SELECT \(Self.documentColumns) FROM documents
-            WHERE status = 'pending' AND updated_at < now() - make_interval(secs => $1::integer)
-            ORDER BY updated_at LIMIT $2::integer
-            """, [String(seconds), String(limit)]).documents
+            SELECT 1 FROM documents WHERE id = $1::uuid AND tenant = $2 AND status = 'pending'
+              AND updated_at < now() - make_interval(secs => $3::integer)
+            """, [id, tenant, String(seconds)]).rowCount == 1
     }
 
     // MARK: vectors that still need deleting

@@ -9,7 +9,10 @@ import Testing
 struct StartupTests {
     @Test func collectionOfAnotherDimensionStopsStartUp() throws {
         let env = ProcessInfo.processInfo.environment
-        let milvus = try MilvusClient(configuration: .init(host: env["MILVUS_HOST"] ?? "127.0.0.1", port: Int(env["MILVUS_PORT"] ?? "") ?? 19530))
+        // A generous timeout: this may be the first collection a just-started Milvus creates.
+        let milvus = try MilvusClient(configuration: .init(host: env["MILVUS_HOST"] ?? "127.0.0.1",
+                                                           port: Int(env["MILVUS_PORT"] ?? "") ?? 19530,
+                                                           requestTimeout: .seconds(60)))
         let collection = "ragd_dim_" + Identifier.uuid().replacingOccurrences(of: "-", with: "").prefix(10)
         try milvus.ensureCollection(name: collection, dimension: 384)
         defer { _ = try? milvus.drop(collection: collection) }
