@@ -38,10 +38,13 @@ let package = Package(
         .target(name: "RagdEmbedding", dependencies: ["RagdCore", "RagdCurl"]),
         .target(name: "RagdMilvus", dependencies: ["RagdCore", "RagdCurl"]),
         .target(name: "RagdStore", dependencies: ["RagdCore", "RagdPostgres"]),
+        .target(name: "RagdLLM", dependencies: ["RagdCore", "RagdCurl"]),
+        .target(name: "RagdCache", dependencies: ["RagdCore", "RagdRedis", "RagdEmbedding",
+                                                  .product(name: "Crypto", package: "swift-crypto")]),
         .target(name: "RagdPipeline", dependencies: ["RagdCore", "RagdStore", "RagdMilvus", "RagdEmbedding", "RagdText",
                                                      "RagdMetrics", .product(name: "Crypto", package: "swift-crypto")]),
         .target(name: "RagdApp", dependencies: ["RagdAuth", "RagdCore", "RagdConfig", "RagdPipeline", "RagdHTTP", "RagdLog", "RagdMetrics", "RagdPool", "RagdPostgres",
-                                                "RagdRedis", "RagdCurl",
+                                                "RagdRedis", "RagdCurl", "RagdLLM", "RagdCache",
                                                 .product(name: "Logging", package: "swift-log")]),
         .executableTarget(name: "ragd", dependencies: [
             "RagdApp", "RagdAuth", "RagdConfig", "RagdCore", "RagdMetrics", "RagdPool", "RagdFastCGI", "RagdLog", "RagdPostgres", "RagdStore",
@@ -60,6 +63,8 @@ let package = Package(
         .testTarget(name: "RagdStoreTests", dependencies: ["RagdStore", "RagdTesting"]),
         .testTarget(name: "RagdPipelineTests", dependencies: ["RagdPipeline"]),
         .testTarget(name: "RagdBackendTests", dependencies: ["RagdPostgres", "RagdRedis", "RagdCurl", "RagdTesting"]),
+        .testTarget(name: "RagdLLMTests", dependencies: ["RagdLLM", "RagdTesting"]),
+        .testTarget(name: "RagdCacheTests", dependencies: ["RagdCache", "RagdEmbedding", "RagdRedis", "RagdTesting"]),
         .testTarget(name: "RagdLiveTests", dependencies: ["RagdTesting", "ragd", "RagdPostgres", "RagdMilvus"]),
     ],
     // Swift 5 mode: the worker threads and the fork-based pool are deliberately not

@@ -1,0 +1,1 @@
+// Placeholder until the LLM client lands.
