@@ -146,8 +146,9 @@ ragd_env_names = set(cm) | {e["name"] for e in ragd.get("env", [])}
 missing = sorted(variables - ragd_env_names)
 check(not missing, f"k8s: every ragd variable is set (ConfigMap or Secret) {missing or ''}")
 secret_refs = {e["name"]: e["valueFrom"]["secretKeyRef"] for e in ragd.get("env", []) if "valueFrom" in e}
-check(set(secret_refs) == {"SECRET_KEY", "DATABASE_URL", "REDIS_URL", "LLM_API_KEY", "EMBEDDING_API_KEY"},
-      "k8s: SECRET_KEY, DATABASE_URL, REDIS_URL, LLM_API_KEY, EMBEDDING_API_KEY come from secretKeyRef")
+check(set(secret_refs) == {"SECRET_KEY", "DATABASE_URL", "REDIS_URL", "LLM_API_KEY", "EMBEDDING_API_KEY",
+                             "RERANK_API_KEY"},
+      "k8s: SECRET_KEY, DATABASE_URL, REDIS_URL, LLM_API_KEY, EMBEDDING_API_KEY, RERANK_API_KEY come from secretKeyRef")
 example_secret = yaml.safe_load(read("k8s/secret.example.yaml"))
 check(all(ref["name"] == example_secret["metadata"]["name"] and ref["key"] in example_secret["stringData"]
           for ref in secret_refs.values()), "k8s: every secretKeyRef names a key of secret.example.yaml")

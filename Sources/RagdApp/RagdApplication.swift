@@ -25,7 +25,7 @@ public enum RagdApplication {
         if settings.enableTestRoutes {
             TestRoutes.register(on: &router)
         }
-        return Responder(router: router)
+        return Responder(router: router, middlewares: [CORSPolicy(allowedOrigins: settings.allowedOrigins)])
     }
 
     /// A reindexer on fresh connections, for `ragd reindex`.

@@ -116,7 +116,27 @@ extension Settings {
             }
         }
         s.llmModel = r.string("LLM_MODEL", default: s.llmModel)
+        s.llmTimeout = r.seconds("LLM_TIMEOUT", default: 60, allowZero: false)
+        s.llmMaxRetries = r.integer("LLM_MAX_RETRIES", default: s.llmMaxRetries, range: 0...10)
+        s.llmMaxTokens = r.integer("LLM_MAX_TOKENS", default: s.llmMaxTokens, range: 1...32768)
+        if let text = r.raw("RERANK_URL"), !text.trimmingWhitespace().isEmpty {
+            switch WebAddress.baseURL(text) {
+            case .success(let url): s.rerankURL = url
+            case .failure(let invalid): r.report("RERANK_URL", invalid.message)
+            }
+        }
+        if let key = r.raw("RERANK_API_KEY"), !key.trimmingWhitespace().isEmpty {
+            s.rerankAPIKey = Secret(key)
+        }
+        if let model = r.raw("RERANK_MODEL"), !model.trimmingWhitespace().isEmpty {
+            s.rerankModel = model.trimmingWhitespace()
+        }
+        s.rerankTimeout = r.seconds("RERANK_TIMEOUT", default: 10, allowZero: false)
         s.rateLimitPerMinute = r.integer("RATE_LIMIT_PER_MINUTE", default: s.rateLimitPerMinute, range: 1...Int.max)
+        s.rateLimitFailOpen = r.bool("RATE_LIMIT_FAIL_OPEN", default: s.rateLimitFailOpen)
+        s.cacheTTL = r.seconds("CACHE_TTL_SECONDS", default: 3600, allowZero: true)
+        s.embeddingCacheTTL = r.seconds("EMBEDDING_CACHE_TTL_SECONDS", default: 604_800, allowZero: true)
+        s.sseHeartbeat = r.seconds("SSE_HEARTBEAT_SECONDS", default: 10, allowZero: false)
 
         s.embeddingProvider = r.choice("EMBEDDING_PROVIDER", default: s.embeddingProvider) ?? s.embeddingProvider
         if let text = r.raw("EMBEDDING_BASE_URL"), !text.trimmingWhitespace().isEmpty {

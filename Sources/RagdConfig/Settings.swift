@@ -54,8 +54,38 @@ public struct Settings: Sendable {
     public var llmBaseURL: String = "https://api.deepseek.com/v1"
     /// `LLM_MODEL`: chat model name. Default `"deepseek-chat"`.
     public var llmModel: String = "deepseek-chat"
+    /// `LLM_TIMEOUT`: seconds one chat-completion attempt may take, streaming included.
+    /// Default 60 s.
+    public var llmTimeout: Duration = .seconds(60)
+    /// `LLM_MAX_RETRIES`: retries of a chat request answered 429/5xx or not reachable,
+    /// before the first token only, 0...10. Default `2`.
+    public var llmMaxRetries: Int = 2
+    /// `LLM_MAX_TOKENS`: completion tokens asked for when a query does not say, 1...32768.
+    /// Default `1024`.
+    public var llmMaxTokens: Int = 1024
+    /// `RERANK_URL`: full URL of a rerank endpoint (TEI, Jina or Cohere style `POST /rerank`);
+    /// absent means passages keep their fused (RRF) order. Default `nil`.
+    public var rerankURL: String?
+    /// `RERANK_API_KEY`: bearer key for `RERANK_URL`. Default `nil` (none sent).
+    public var rerankAPIKey: Secret?
+    /// `RERANK_MODEL`: model name sent to the rerank API. Default `nil` (not sent).
+    public var rerankModel: String?
+    /// `RERANK_TIMEOUT`: seconds one rerank request may take. Default 10 s.
+    public var rerankTimeout: Duration = .seconds(10)
     /// `RATE_LIMIT_PER_MINUTE`: requests per client per minute, >= 1. Default `100`.
     public var rateLimitPerMinute: Int = 100
+    /// `RATE_LIMIT_FAIL_OPEN`: when Redis cannot be reached, admit requests (true, counted
+    /// in `rag_rate_limit_fail_open_total`) or refuse them with 503 (false). Default `true`.
+    public var rateLimitFailOpen: Bool = true
+    /// `CACHE_TTL_SECONDS`: how long an answer stays cached in Redis; 0 turns the answer
+    /// cache off. Default 3600 s.
+    public var cacheTTL: Duration = .seconds(3600)
+    /// `EMBEDDING_CACHE_TTL_SECONDS`: how long a query embedding stays cached in Redis; 0
+    /// turns the embedding cache off. Default 604800 s (7 days).
+    public var embeddingCacheTTL: Duration = .seconds(604_800)
+    /// `SSE_HEARTBEAT_SECONDS`: idle interval after which a streamed answer sends a comment
+    /// line, so proxies keep the connection. Default 10 s.
+    public var sseHeartbeat: Duration = .seconds(10)
 
     // MARK: Ingestion and retrieval
 

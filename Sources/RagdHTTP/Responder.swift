@@ -1,19 +1,22 @@
 import Logging
 import RagdCore
 
-/// Turns a `Request` into a `Response`: routing, 404/405, error mapping, `X-Request-ID`;
-/// and, once the transport has sent the response, the access log line.
+/// Turns a `Request` into a `Response`: middlewares, routing, 404/405, error mapping,
+/// `X-Request-ID`; and, once the transport has sent the response, the access log line.
 /// Transport-independent, so it is tested in-process without FastCGI.
 public final class Responder: Sendable {
     public let router: Router
+    /// Run around the router, first one outermost. Default none.
+    public let middlewares: [Middleware]
     private let logger: Logger
 
     /// Called after each response is sent (e.g. metrics); default none.
     public let observers: [@Sendable (CompletedRequest) -> Void]
 
-    public init(router: Router, logger: Logger = Logger(label: "ragd.http"),
+    public init(router: Router, middlewares: [Middleware] = [], logger: Logger = Logger(label: "ragd.http"),
                 observers: [@Sendable (CompletedRequest) -> Void] = []) {
         self.router = router
+        self.middlewares = middlewares
         self.logger = logger
         self.observers = observers
     }
@@ -21,22 +24,33 @@ public final class Responder: Sendable {
     /// Answers `request`; sets `request.route` to the matched template (or nil).
     /// Never throws: every failure becomes a problem response.
     public func respond(to request: inout Request) -> Response {
-        var response: Response
+        var response = respond(to: &request, through: middlewares[...])
+        response.headers.set("X-Request-ID", request.requestID)
+        return response
+    }
+
+    /// The first middleware of `remaining` with the rest as its `next`; the router at the end.
+    private func respond(to request: inout Request, through remaining: ArraySlice<Middleware>) -> Response {
+        guard let middleware = remaining.first else { return route(&request) }
+        do {
+            return try middleware.respond(to: &request) { request in
+                respond(to: &request, through: remaining.dropFirst())
+            }
+        } catch {
+            return errorResponse(error, request: request)
+        }
+    }
+
+    private func route(_ request: inout Request) -> Response {
+        let response: Response
         switch router.match(method: request.method, path: request.path) {
         case .found(let template, let parameters, let handler):
             request.route = template
             request.pathParameters = parameters
             do {
                 response = try handler(request)
-            } catch let problem as Problem {
-                response = problem.response(requestID: request.requestID, instance: request.path)
             } catch {
-                // The error may carry internals; it goes to the log, not to the client.
-                logger.error("handler failed", metadata: [
-                    "request_id": .string(request.requestID), "route": .string(template),
-                    "error": .string(String(describing: error)),
-                ])
-                response = Problem.internalError().response(requestID: request.requestID, instance: request.path)
+                response = errorResponse(error, request: request)
             }
         case .notFound:
             response = Problem.notFound("No route matches \(request.path).")
@@ -46,8 +60,19 @@ public final class Responder: Sendable {
             response = Problem.methodNotAllowed(method: request.method, allowed: allowed)
                 .response(requestID: request.requestID, instance: request.path)
         }
-        response.headers.set("X-Request-ID", request.requestID)
         return response
+    }
+
+    private func errorResponse(_ error: Error, request: Request) -> Response {
+        if let problem = error as? Problem {
+            return problem.response(requestID: request.requestID, instance: request.path)
+        }
+        // The error may carry internals; it goes to the log, not to the client.
+        logger.error("handler failed", metadata: [
+            "request_id": .string(request.requestID), "route": .string(request.route ?? "unmatched"),
+            "error": .string(String(describing: error)),
+        ])
+        return Problem.internalError().response(requestID: request.requestID, instance: request.path)
     }
 
     /// The answer for a request the transport refused before routing (e.g. body too large).

@@ -21,7 +21,36 @@ public enum MetricCatalog {
         help: "Workers that left the pool, by reason (exit, crash, timeout, max_requests, reload, scale_down).",
         kind: .counter, labelNames: ["reason"])
 
-    public static let all = [requests, requestLatency, queryLatency, workerRestarts]
+    public static let timeToFirstToken = MetricFamily(
+        name: "rag_llm_time_to_first_token_seconds",
+        help: "Time from sending a chat request to the LLM to receiving its first text.",
+        kind: .histogram, buckets: [0.05, 0.1, 0.25, 0.5, 1, 2, 5, 10, 20, 40])
+
+    public static let llmTokens = MetricFamily(
+        name: "rag_llm_tokens_total", help: "Tokens the LLM reported, by kind (prompt, completion).",
+        kind: .counter, labelNames: ["kind"])
+
+    public static let llmRequests = MetricFamily(
+        name: "rag_llm_requests_total",
+        help: "Generations, by outcome (ok, aborted, unauthorized, rate_limited, unavailable, timeout, bad_request, invalid_response, interrupted).",
+        kind: .counter, labelNames: ["outcome"])
+
+    public static let cacheRequests = MetricFamily(
+        name: "rag_cache_requests_total",
+        help: "Cache lookups, by cache (answer, embedding) and result (hit, miss, bypassed: Redis unavailable).",
+        kind: .counter, labelNames: ["cache", "result"])
+
+    public static let rateLimitRejections = MetricFamily(
+        name: "rag_rate_limit_rejections_total", help: "Requests refused with 429 by the rate limiter.",
+        kind: .counter)
+
+    public static let rateLimitFailOpen = MetricFamily(
+        name: "rag_rate_limit_fail_open_total",
+        help: "Requests admitted without a rate-limit check because Redis was unavailable (RATE_LIMIT_FAIL_OPEN).",
+        kind: .counter)
+
+    public static let all = [requests, requestLatency, queryLatency, workerRestarts, timeToFirstToken, llmTokens,
+                             llmRequests, cacheRequests, rateLimitRejections, rateLimitFailOpen]
 
     /// Methods outside this set share the label `OTHER`, keeping cardinality bounded.
     public static func methodLabel(_ method: String) -> String {
@@ -45,6 +74,8 @@ public final class MetricsRecorder: @unchecked Sendable {
     public let store: MetricsStore
     public let writer: Int
     private let requests: Int, requestLatency: Int, queryLatency: Int
+    private let timeToFirstToken: Int, llmTokens: Int, llmRequests: Int, cacheRequests: Int
+    private let rateLimitRejections: Int, rateLimitFailOpen: Int
 
     public init(store: MetricsStore, writer: Int) {
         self.store = store
@@ -52,6 +83,12 @@ public final class MetricsRecorder: @unchecked Sendable {
         requests = store.family(MetricCatalog.requests.name)
         requestLatency = store.family(MetricCatalog.requestLatency.name)
         queryLatency = store.family(MetricCatalog.queryLatency.name)
+        timeToFirstToken = store.family(MetricCatalog.timeToFirstToken.name)
+        llmTokens = store.family(MetricCatalog.llmTokens.name)
+        llmRequests = store.family(MetricCatalog.llmRequests.name)
+        cacheRequests = store.family(MetricCatalog.cacheRequests.name)
+        rateLimitRejections = store.family(MetricCatalog.rateLimitRejections.name)
+        rateLimitFailOpen = store.family(MetricCatalog.rateLimitFailOpen.name)
     }
 
     /// One answered request: counted and its latency observed.
@@ -65,5 +102,33 @@ public final class MetricsRecorder: @unchecked Sendable {
     /// One run of a RAG stage (`embed`, `retrieve`, `rerank`, `generate`).
     public func recordStage(_ stage: String, seconds: Double) {
         store.observe(store.series(queryLatency, [stage]), seconds, writer: writer)
+    }
+
+    /// The time to the first token of one generation.
+    public func recordTimeToFirstToken(seconds: Double) {
+        store.observe(store.series(timeToFirstToken, []), seconds, writer: writer)
+    }
+
+    /// One generation's outcome and the tokens the LLM reported for it.
+    public func recordGeneration(outcome: String, promptTokens: Int, completionTokens: Int) {
+        store.add(store.series(llmRequests, [outcome]), writer: writer)
+        if promptTokens > 0 { store.add(store.series(llmTokens, ["prompt"]), UInt64(promptTokens), writer: writer) }
+        if completionTokens > 0 { store.add(store.series(llmTokens, ["completion"]), UInt64(completionTokens), writer: writer) }
+    }
+
+    /// `count` lookups of `cache` (`answer`, `embedding`) with `result` (`hit`, `miss`, `bypassed`).
+    public func recordCache(_ cache: String, result: String, count: Int = 1) {
+        guard count > 0 else { return }
+        store.add(store.series(cacheRequests, [cache, result]), UInt64(count), writer: writer)
+    }
+
+    /// A request refused by the rate limiter.
+    public func recordRateLimitRejection() {
+        store.add(store.series(rateLimitRejections, []), writer: writer)
+    }
+
+    /// A request admitted unchecked because Redis was unavailable.
+    public func recordRateLimitFailOpen() {
+        store.add(store.series(rateLimitFailOpen, []), writer: writer)
     }
 }

@@ -18,6 +18,15 @@ struct SettingsLoadingTests {
         #expect(s.llmBaseURL == "https://api.deepseek.com/v1")
         #expect(s.llmModel == "deepseek-chat")
         #expect(s.rateLimitPerMinute == 100)
+        #expect(s.rateLimitFailOpen)
+        #expect(s.llmTimeout == .seconds(60))
+        #expect(s.llmMaxRetries == 2)
+        #expect(s.llmMaxTokens == 1024)
+        #expect(s.rerankURL == nil && s.rerankAPIKey == nil && s.rerankModel == nil)
+        #expect(s.rerankTimeout == .seconds(10))
+        #expect(s.cacheTTL == .seconds(3600))
+        #expect(s.embeddingCacheTTL == .seconds(604_800))
+        #expect(s.sseHeartbeat == .seconds(10))
         #expect(s.fcgiListen == .unix(path: "/run/ragd/ragd.sock"))
         #expect(s.fcgiSocketMode == 0o660)
         #expect(s.fcgiSocketOwner == nil)
@@ -53,7 +62,11 @@ struct SettingsLoadingTests {
             "ALLOWED_ORIGINS": " https://A.com:443/ , http://localhost:3000,https://a.com",
             "MILVUS_HOST": "127.0.0.1", "MILVUS_PORT": "19531",
             "LLM_API_KEY": Fixture.llmKey, "LLM_BASE_URL": "http://127.0.0.1:8089/v1/", "LLM_MODEL": "m",
-            "RATE_LIMIT_PER_MINUTE": "7", "FCGI_LISTEN": "unix:/tmp/r.sock", "FCGI_SOCKET_MODE": "600",
+            "RATE_LIMIT_PER_MINUTE": "7", "RATE_LIMIT_FAIL_OPEN": "false", "LLM_TIMEOUT": "2.5",
+            "LLM_MAX_RETRIES": "0", "LLM_MAX_TOKENS": "64", "RERANK_URL": "http://tei:8080/rerank/",
+            "RERANK_API_KEY": "rk", "RERANK_MODEL": "bge-reranker", "RERANK_TIMEOUT": "3",
+            "CACHE_TTL_SECONDS": "0", "EMBEDDING_CACHE_TTL_SECONDS": "60", "SSE_HEARTBEAT_SECONDS": "0.5",
+            "FCGI_LISTEN": "unix:/tmp/r.sock", "FCGI_SOCKET_MODE": "600",
             "FCGI_SOCKET_OWNER": "ragd:www-data", "BACKLOG": "16", "WORKERS": "3", "THREADS": "2",
             "GRACEFUL_TIMEOUT": "0.5", "WORKER_TIMEOUT": "10", "REQUEST_TIMEOUT": "0",
             "HEALTH_CHECK_TIMEOUT": "1.25", "MAX_REQUESTS": "1000", "MAX_REQUESTS_JITTER": "50",
@@ -70,6 +83,17 @@ struct SettingsLoadingTests {
         #expect(s.llmBaseURL == "http://127.0.0.1:8089/v1")
         #expect(s.llmModel == "m")
         #expect(s.rateLimitPerMinute == 7)
+        #expect(s.rateLimitFailOpen == false)
+        #expect(s.llmTimeout == .milliseconds(2500))
+        #expect(s.llmMaxRetries == 0)
+        #expect(s.llmMaxTokens == 64)
+        #expect(s.rerankURL == "http://tei:8080/rerank")
+        #expect(s.rerankAPIKey?.reveal() == "rk")
+        #expect(s.rerankModel == "bge-reranker")
+        #expect(s.rerankTimeout == .seconds(3))
+        #expect(s.cacheTTL == .zero)
+        #expect(s.embeddingCacheTTL == .seconds(60))
+        #expect(s.sseHeartbeat == .milliseconds(500))
         #expect(s.fcgiListen == .unix(path: "/tmp/r.sock"))
         #expect(s.fcgiSocketMode == 0o600)
         #expect(s.fcgiSocketOwner == SocketOwner(user: "ragd", group: "www-data"))
@@ -248,6 +272,15 @@ struct SettingsLoadingTests {
         ("LLM_BASE_URL", "https://user:pw@llm/v1", "LLM_BASE_URL: must not contain credentials; put the key in LLM_API_KEY"),
         ("LLM_MODEL", "", #"LLM_MODEL: must not be empty (default "deepseek-chat")"#),
         ("RATE_LIMIT_PER_MINUTE", "0", "RATE_LIMIT_PER_MINUTE: 0 is out of range (expected >= 1)"),
+        ("RATE_LIMIT_FAIL_OPEN", "sometimes", #"RATE_LIMIT_FAIL_OPEN: "sometimes" is not a boolean"#),
+        ("LLM_TIMEOUT", "0", "LLM_TIMEOUT: 0 is out of range (expected a number of seconds > 0)"),
+        ("LLM_MAX_RETRIES", "11", "LLM_MAX_RETRIES: 11 is out of range (expected 0...10)"),
+        ("LLM_MAX_TOKENS", "0", "LLM_MAX_TOKENS: 0 is out of range (expected 1...32768)"),
+        ("RERANK_URL", "tei:8080", #"RERANK_URL: "tei:8080" is not an http(s) URL"#),
+        ("RERANK_TIMEOUT", "-1", "RERANK_TIMEOUT: -1 is out of range (expected a number of seconds > 0)"),
+        ("CACHE_TTL_SECONDS", "-5", "CACHE_TTL_SECONDS: -5 is out of range (expected a number of seconds >= 0)"),
+        ("EMBEDDING_CACHE_TTL_SECONDS", "week", #"EMBEDDING_CACHE_TTL_SECONDS: "week" is not a number"#),
+        ("SSE_HEARTBEAT_SECONDS", "0", "SSE_HEARTBEAT_SECONDS: 0 is out of range (expected a number of seconds > 0)"),
         ("FCGI_LISTEN", "0.0.0.0:9000", #"FCGI_LISTEN: host "0.0.0.0" is not a loopback address"#),
         ("FCGI_LISTEN", "relative.sock", #"FCGI_LISTEN: "relative.sock" is neither a socket path nor HOST:PORT"#),
         ("FCGI_SOCKET_MODE", "0999", #"FCGI_SOCKET_MODE: "0999" is not an octal file mode (expected e.g. 0660 or 0600)"#),
