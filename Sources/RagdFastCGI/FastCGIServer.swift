@@ -106,7 +106,7 @@ public final class FastCGIServer: @unchecked Sendable {
             }
         }
 
-        let stream = OutputStream(fcgi.pointee.out)
+        let stream = OutputStream(fcgi.pointee.out, connection: fcgi.pointee.ipcFd)
         let sent = write(response, to: stream, headOnly: request.method == "HEAD")
         let completed = CompletedRequest(
             requestID: request.requestID, method: request.method, route: request.route,
@@ -256,10 +256,32 @@ private extension String {
 /// A libfcgi output stream as a `ResponseStream`.
 final class OutputStream: ResponseStream {
     private let stream: UnsafeMutablePointer<FCGX_Stream>?
+    private let connection: Int32
     private(set) var bytesWritten = 0
 
-    init(_ stream: UnsafeMutablePointer<FCGX_Stream>?) {
+    /// Linux's POLLRDHUP (peer shut down its writing side), which Glibc only declares
+    /// under _GNU_SOURCE.
+    private static let pollReadHangUp: Int16 = 0x2000
+
+    init(_ stream: UnsafeMutablePointer<FCGX_Stream>?, connection: Int32) {
         self.stream = stream
+        self.connection = connection
+    }
+
+    /// nginx closes the FastCGI connection (or, with kept connections, sends
+    /// FCGI_ABORT_REQUEST) when its client goes away; the request body has been read in
+    /// full by now, so anything readable on the connection means the request is over.
+    var isClientConnected: Bool {
+        guard stream != nil, connection >= 0 else { return false }
+        var poller = pollfd(fd: connection, events: Int16(POLLIN) | Self.pollReadHangUp, revents: 0)
+        guard poll(&poller, 1, 0) >= 0 else { return true }
+        if poller.revents & (Int16(POLLHUP) | Self.pollReadHangUp | Int16(POLLERR)) != 0 { return false }
+        guard poller.revents & Int16(POLLIN) != 0 else { return true }
+        var header = [UInt8](repeating: 0, count: 2)
+        let peeked = recv(connection, &header, 2, Int32(MSG_PEEK | MSG_DONTWAIT))
+        if peeked == 0 { return false }
+        // Byte 1 of a FastCGI record is its type; 2 is FCGI_ABORT_REQUEST.
+        return !(peeked == 2 && header[1] == 2)
     }
 
     func write(_ bytes: [UInt8]) throws {

@@ -49,6 +49,9 @@ public struct Response: Sendable {
 public protocol ResponseStream: AnyObject {
     func write(_ bytes: [UInt8]) throws
     func flush() throws
+    /// Whether the client is still there, found out without writing: a producer that waits
+    /// on something slow (an LLM before its first token) checks it to stop early.
+    var isClientConnected: Bool { get }
 }
 
 extension ResponseStream {

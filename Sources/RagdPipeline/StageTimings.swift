@@ -11,15 +11,17 @@ public struct StageTimings: Sendable {
     /// same stage).
     public mutating func measure<T>(_ stage: String, _ body: () throws -> T) rethrows -> T {
         let started = Clock.monotonicNanoseconds()
-        defer {
-            let elapsed = Double(Clock.monotonicNanoseconds() - started) / 1e6
-            if let index = stages.firstIndex(where: { $0.name == stage }) {
-                stages[index].milliseconds += elapsed
-            } else {
-                stages.append((stage, elapsed))
-            }
-        }
+        defer { add(stage, milliseconds: Double(Clock.monotonicNanoseconds() - started) / 1e6) }
         return try body()
+    }
+
+    /// Adds `milliseconds` to `stage` (time measured elsewhere).
+    public mutating func add(_ stage: String, milliseconds: Double) {
+        if let index = stages.firstIndex(where: { $0.name == stage }) {
+            stages[index].milliseconds += milliseconds
+        } else {
+            stages.append((stage, milliseconds))
+        }
     }
 
     public func milliseconds(_ stage: String) -> Double? { stages.first { $0.name == stage }?.milliseconds }

@@ -133,6 +133,12 @@ public final class DocumentStore {
             """, [tenant, metadataJSON, String(limit)]).rows.compactMap { $0[0] }
     }
 
+    /// The tenant's corpus version: bumped by a trigger on every change to its documents
+    /// (migration 2); 0 before the first document.
+    public func corpusVersion(tenant: String) throws -> Int64 {
+        try run("SELECT version FROM corpus_versions WHERE tenant = $1", [tenant]).rows.first?[0].flatMap { Int64($0) } ?? 0
+    }
+
     /// Every ready document, for `ragd reindex`.
     public func allReadyDocuments() throws -> [DocumentRecord] {
         try run("SELECT \(Self.documentColumns) FROM documents WHERE status = 'ready' ORDER BY created_at", []).documents

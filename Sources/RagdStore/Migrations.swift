@@ -54,6 +54,26 @@ public enum Migrations {
             )
             """,
         ]),
+        // Cached answers are keyed by this version: any change to a tenant's documents
+        // (ingest, status change, delete, from the API or `ragd reindex`) bumps it inside
+        // the same transaction, so a cached answer can never outlive the corpus it read.
+        Migration(version: 2, name: "corpus versions", sql: [
+            "CREATE TABLE corpus_versions (tenant text PRIMARY KEY, version bigint NOT NULL)",
+            """
+            CREATE FUNCTION bump_corpus_version() RETURNS trigger LANGUAGE plpgsql AS $$
+            BEGIN
+                INSERT INTO corpus_versions AS v (tenant, version)
+                VALUES (COALESCE(NEW.tenant, OLD.tenant), 1)
+                ON CONFLICT (tenant) DO UPDATE SET version = v.version + 1;
+                RETURN NULL;
+            END
+            $$
+            """,
+            """
+            CREATE TRIGGER documents_corpus_version AFTER INSERT OR UPDATE OR DELETE ON documents
+            FOR EACH ROW EXECUTE FUNCTION bump_corpus_version()
+            """,
+        ]),
     ]
 
     /// A lock id of our own for `pg_advisory_lock`, so that several pods starting at once

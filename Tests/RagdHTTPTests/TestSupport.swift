@@ -140,6 +140,8 @@ final class CollectingStream: ResponseStream {
 
     func flush() throws { flushes += 1 }
 
+    var isClientConnected: Bool { true }
+
     var text: String { String(decoding: written, as: UTF8.self) }
 }
 

@@ -98,6 +98,23 @@ final class DocumentStoreTests {
         #expect(try store.keywordSearch(tenant: "a", query: "gamma", limit: 5, documentIDs: nil).count == 1)
     }
 
+    /// Cached answers are keyed by the corpus version: every change to a tenant's
+    /// documents must move it forward, and only that tenant's.
+    @Test func corpusVersionMovesWithEveryChangeOfTheTenantsDocuments() throws {
+        #expect(try store.corpusVersion(tenant: "cv") == 0)
+        let (document, chunks) = newDocument(tenant: "cv", text: "versioned text")
+        #expect(try store.insertPending(document, chunks: chunks))
+        let afterInsert = try store.corpusVersion(tenant: "cv")
+        #expect(afterInsert > 0)
+        try store.markReady(id: document.id, tenant: "cv")
+        let afterReady = try store.corpusVersion(tenant: "cv")
+        #expect(afterReady > afterInsert)
+        #expect(try store.corpusVersion(tenant: "cv-other") == 0)
+        #expect(try store.deleteDocument(id: document.id, tenant: "cv"))
+        #expect(try store.corpusVersion(tenant: "cv") > afterReady)
+        #expect(try store.corpusVersion(tenant: "cv-other") == 0)
+    }
+
     @Test func sameContentInATenantIsStoredOnce() throws {
         let (document, chunks) = newDocument(tenant: "a", text: "unique text one")
         #expect(try store.insertPending(document, chunks: chunks))
