@@ -59,3 +59,48 @@ extension RedisConnection {
         return value
     }
 }
+
+// MARK: - Batches and scripts
+
+extension RedisConnection {
+    /// MGET: one entry per key, in order; nil for a missing key (or one holding a
+    /// non-string value, which MGET also reports as nil).
+    public func mget(_ keys: [String]) throws(RedisError) -> [[UInt8]?] {
+        precondition(!keys.isEmpty, "MGET needs at least one key")
+        guard case .array(let elements) = try command(["MGET"] + keys).throwIfError(), elements.count == keys.count else {
+            throw RedisError(.protocolError, "unexpected answer to MGET")
+        }
+        var values: [[UInt8]?] = []
+        values.reserveCapacity(elements.count)
+        for element in elements {
+            switch element {
+            case .string(let bytes): values.append(bytes)
+            case .null: values.append(nil)
+            default: throw RedisError(.protocolError, "unexpected element in the answer to MGET")
+            }
+        }
+        return values
+    }
+
+    /// EVAL: runs the Lua `script` with `keys` as KEYS and `arguments` as ARGV (all sent
+    /// as separate, binary-safe arguments). Returns the script's reply; an error reply
+    /// (a script error, OOM, ...) is thrown as `.reply`.
+    public func eval(_ script: String, keys: [String] = [], arguments: [[UInt8]] = []) throws(RedisError) -> RedisReply {
+        try command(Self.scriptCall("EVAL", script, keys, arguments)).throwIfError()
+    }
+
+    /// EVALSHA: runs the script cached under `sha1` (lower-case hex SHA-1 of its text).
+    /// When Redis does not know the script (a restart, SCRIPT FLUSH, another server) it
+    /// throws `.reply` with a message starting with `NOSCRIPT`; send EVAL then.
+    public func evalSHA(_ sha1: String, keys: [String] = [], arguments: [[UInt8]] = []) throws(RedisError) -> RedisReply {
+        try command(Self.scriptCall("EVALSHA", sha1, keys, arguments)).throwIfError()
+    }
+
+    private static func scriptCall(_ name: String, _ script: String, _ keys: [String], _ arguments: [[UInt8]]) -> [[UInt8]] {
+        var argv: [[UInt8]] = [Array(name.utf8), Array(script.utf8), Array(String(keys.count).utf8)]
+        argv.reserveCapacity(3 + keys.count + arguments.count)
+        for key in keys { argv.append(Array(key.utf8)) }
+        argv.append(contentsOf: arguments)
+        return argv
+    }
+}

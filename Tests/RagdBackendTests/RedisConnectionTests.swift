@@ -137,6 +137,41 @@ struct RedisConnectionTests {
         #expect(elapsed >= .milliseconds(100) && elapsed < .milliseconds(800))
     }
 
+    @Test func mgetAndScriptsTakeKeysAndArgumentsAsArgv() throws {
+        let server = try ThrowawayRedis()
+        let redis = try RedisConnection(url: "redis://127.0.0.1:\(server.port)")
+        let binary: [UInt8] = [0, 13, 10, 255]
+        try redis.set("a", binary)
+        try redis.command(["HSET", "hash", "f", "v"]).throwIfError()
+        #expect(try redis.mget(["a", "missing", "hash", "a"]) == [binary, nil, nil, binary])
+
+        // KEYS and ARGV arrive as separate values, whatever bytes they hold.
+        let script = "redis.call('SET', KEYS[1], ARGV[1]); return {KEYS[1], ARGV[1], #KEYS, #ARGV}"
+        let odd = "key\r\n*1\r\n$4\r\nPING"
+        let reply = try redis.eval(script, keys: [odd], arguments: [binary])
+        #expect(reply == .array([.string(Array(odd.utf8)), .string(binary), .integer(1), .integer(1)]))
+        #expect(try redis.get(odd) == binary)
+        #expect(try redis.command(["DBSIZE"]) == .integer(3))
+
+        // EVALSHA: NOSCRIPT until the script is known (EVAL caches it), then the same reply.
+        let source = "return ARGV[1] .. ':' .. KEYS[1]"
+        let sha1 = try #require(try redis.command(["SCRIPT", "LOAD", source]).text)
+        try redis.command(["SCRIPT", "FLUSH"]).throwIfError()
+        do {
+            _ = try redis.evalSHA(sha1, keys: ["k"], arguments: [Array("v".utf8)])
+            Issue.record("expected NOSCRIPT")
+        } catch {
+            #expect(error.code == .reply)
+            #expect(error.message.hasPrefix("NOSCRIPT"))
+        }
+        #expect(try redis.eval(source, keys: ["k"], arguments: [Array("v".utf8)]) == .string(Array("v:k".utf8)))
+        #expect(try redis.evalSHA(sha1, keys: ["k"], arguments: [Array("v".utf8)]) == .string(Array("v:k".utf8)))
+
+        // A script error is thrown as a reply error and leaves the connection usable.
+        #expect(throws: RedisError.self) { try redis.eval("return redis.call('INCR', KEYS[1])", keys: ["hash"]) }
+        try redis.ping()
+    }
+
     @Test func urlsAreCheckedWithoutEchoingThem() throws {
         func code(_ url: String) -> RedisError.Code? {
             do {
