@@ -112,31 +112,39 @@ public final class Answerer {
         let request = ChatRequest(messages: prompt.messages(question: question.text, passages: passages, history: question.history),
                                   temperature: question.temperature, maxTokens: question.maxTokens)
         let started = Clock.monotonicNanoseconds()
-        var firstToken = true
         let recorder = MetricsRecorder.current
+        var firstToken = true
+        func secondsSinceStart() -> Double { Double(Clock.elapsed(from: started, to: Clock.monotonicNanoseconds())) / 1e9 }
+        let completion: ChatCompletion
         do {
-            let completion: ChatCompletion = try timings.measure("generate") { () throws(LLMError) -> ChatCompletion in
-                if let onDelta {
-                    return try chat.stream(request, shouldContinue: shouldContinue ?? { true }) { delta in
-                        if firstToken {
-                            firstToken = false
-                            recorder?.recordTimeToFirstToken(seconds: Double(Clock.monotonicNanoseconds() - started) / 1e9)
-                        }
-                        return onDelta(delta)
+            if let onDelta {
+                completion = try chat.stream(request, shouldContinue: shouldContinue ?? { true }) { delta in
+                    if firstToken {
+                        firstToken = false
+                        recorder?.recordTimeToFirstToken(seconds: secondsSinceStart())
                     }
+                    return onDelta(delta)
                 }
-                let completion = try chat.complete(request)
-                recorder?.recordTimeToFirstToken(seconds: Double(Clock.monotonicNanoseconds() - started) / 1e9)
-                return completion
+            } else {
+                completion = try chat.complete(request)
+                recorder?.recordTimeToFirstToken(seconds: secondsSinceStart())
             }
-            let usage = completion.usage ?? ChatUsage(promptTokens: 0, completionTokens: 0)
-            recorder?.recordStage("generate", seconds: (timings.milliseconds("generate") ?? 0) / 1000)
-            recorder?.recordGeneration(outcome: "ok", promptTokens: usage.promptTokens, completionTokens: usage.completionTokens)
-            return Generation(text: completion.text, citations: citations(completion.text, passages), usage: usage)
         } catch {
-            recorder?.recordGeneration(outcome: error.code.description, promptTokens: 0, completionTokens: 0)
+            timings.add("generate", milliseconds: secondsSinceStart() * 1000)
+            recorder?.recordGeneration(outcome: Self.outcomeLabel(error.code), promptTokens: 0, completionTokens: 0)
             throw error
         }
+        let seconds = secondsSinceStart()
+        timings.add("generate", milliseconds: seconds * 1000)
+        let usage = completion.usage ?? ChatUsage(promptTokens: 0, completionTokens: 0)
+        recorder?.recordStage("generate", seconds: seconds)
+        recorder?.recordGeneration(outcome: "ok", promptTokens: usage.promptTokens, completionTokens: usage.completionTokens)
+        return Generation(text: completion.text, citations: citations(completion.text, passages), usage: usage)
+    }
+
+    /// `rag_llm_requests_total{outcome}`: the error code in snake case (`rate_limited`).
+    static func outcomeLabel(_ code: LLMError.Code) -> String {
+        String(code.description.flatMap { $0.isUppercase ? ["_", Character($0.lowercased())] : [$0] })
     }
 
     /// The passages `text` cites, in order of first citation; made-up numbers are dropped.

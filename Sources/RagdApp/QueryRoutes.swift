@@ -49,7 +49,7 @@ enum QueryRoutes {
             }
             var timings = retrieval.timings
             let generation: Generation
-            do {
+            do throws(LLMError) {
                 generation = try backends.answerer.generate(question, passages: retrieval.passages, timings: &timings)
             } catch {
                 throw LLMProblems.problem(error)
@@ -114,7 +114,7 @@ enum QueryRoutes {
             try events.send("sources", JSONText.object([("sources", sources)]))
             var timings = retrieval.timings
             let generation: Generation
-            do {
+            do throws(LLMError) {
                 generation = try backends.answerer.generate(
                     question, passages: retrieval.passages, timings: &timings,
                     onDelta: { text in

@@ -22,10 +22,13 @@ public enum RagdApplication {
         try api.prepareCollection()
         DocumentRoutes.register(on: &router, context: api)
         SearchRoutes.register(on: &router, context: api)
+        QueryRoutes.register(on: &router, context: api)
         if settings.enableTestRoutes {
             TestRoutes.register(on: &router)
         }
-        return Responder(router: router, middlewares: [CORSPolicy(allowedOrigins: settings.allowedOrigins)])
+        // CORS outermost, so that a rate-limit refusal is readable by the page that caused it.
+        return Responder(router: router, middlewares: [CORSPolicy(allowedOrigins: settings.allowedOrigins),
+                                                       RateLimitPolicy(context: api)])
     }
 
     /// A reindexer on fresh connections, for `ragd reindex`.

@@ -44,7 +44,6 @@ public struct CORSPolicy: Middleware {
         guard let origin = request.headers["Origin"] else { return next(&request) }
         let allowed = allowedOrigins.contains(origin.lowercased())
         if request.method == "OPTIONS", let method = request.headers["Access-Control-Request-Method"] {
-            request.route = "preflight"
             return try preflight(origin: origin, allowed: allowed, method: method,
                                  headers: request.headers["Access-Control-Request-Headers"])
         }

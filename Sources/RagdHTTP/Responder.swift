@@ -24,29 +24,39 @@ public final class Responder: Sendable {
     /// Answers `request`; sets `request.route` to the matched template (or nil).
     /// Never throws: every failure becomes a problem response.
     public func respond(to request: inout Request) -> Response {
-        var response = respond(to: &request, through: middlewares[...])
+        // Matched first, so middlewares (and the metrics of a request they refuse) know the route.
+        let match = router.match(method: request.method, path: request.path)
+        switch match {
+        case .found(let template, let parameters, _):
+            request.route = template
+            request.pathParameters = parameters
+        case .methodNotAllowed(let template, _):
+            request.route = template
+        case .notFound:
+            break
+        }
+        var response = respond(to: &request, match: match, through: middlewares[...])
         response.headers.set("X-Request-ID", request.requestID)
         return response
     }
 
-    /// The first middleware of `remaining` with the rest as its `next`; the router at the end.
-    private func respond(to request: inout Request, through remaining: ArraySlice<Middleware>) -> Response {
-        guard let middleware = remaining.first else { return route(&request) }
+    /// The first middleware of `remaining` with the rest as its `next`; the route at the end.
+    private func respond(to request: inout Request, match: Router.Match,
+                         through remaining: ArraySlice<Middleware>) -> Response {
+        guard let middleware = remaining.first else { return route(request, match) }
         do {
             return try middleware.respond(to: &request) { request in
-                respond(to: &request, through: remaining.dropFirst())
+                respond(to: &request, match: match, through: remaining.dropFirst())
             }
         } catch {
             return errorResponse(error, request: request)
         }
     }
 
-    private func route(_ request: inout Request) -> Response {
+    private func route(_ request: Request, _ match: Router.Match) -> Response {
         let response: Response
-        switch router.match(method: request.method, path: request.path) {
-        case .found(let template, let parameters, let handler):
-            request.route = template
-            request.pathParameters = parameters
+        switch match {
+        case .found(_, _, let handler):
             do {
                 response = try handler(request)
             } catch {
@@ -55,8 +65,7 @@ public final class Responder: Sendable {
         case .notFound:
             response = Problem.notFound("No route matches \(request.path).")
                 .response(requestID: request.requestID, instance: request.path)
-        case .methodNotAllowed(let template, let allowed):
-            request.route = template
+        case .methodNotAllowed(_, let allowed):
             response = Problem.methodNotAllowed(method: request.method, allowed: allowed)
                 .response(requestID: request.requestID, instance: request.path)
         }

@@ -32,6 +32,8 @@ public final class LiveServer: @unchecked Sendable {
             "HEALTH_CHECK_TIMEOUT": "1",
             "MIGRATE_ON_START": "true",
             "MILVUS_COLLECTION": "ragd_live",
+            // The suites share one client address and reuse tokens; the rate-limit tests lower it.
+            "RATE_LIMIT_PER_MINUTE": "100000",
         ]
     }
 

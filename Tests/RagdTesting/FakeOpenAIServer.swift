@@ -1,16 +1,15 @@
 import Foundation
-import RagdTesting
 
 /// `Tests/tools/fake_openai.py` on a port it picks itself, for one test.
-final class FakeOpenAIServer {
-    let process: ChildProcess
-    let port: Int
+public final class FakeOpenAIServer: @unchecked Sendable {
+    public let process: ChildProcess
+    public let port: Int
     private let logPath: String
 
     /// The `/v1` base URL an OpenAI client is configured with.
-    var baseURL: String { "http://127.0.0.1:\(port)/v1" }
+    public var baseURL: String { "http://127.0.0.1:\(port)/v1" }
 
-    init(dimension: Int = 384, apiKey: String? = nil, extraArguments: [String] = []) throws {
+    public init(dimension: Int = 384, apiKey: String? = nil, extraArguments: [String] = []) throws {
         logPath = NSTemporaryDirectory() + "ragd-fake-openai-\(UUID().uuidString).log"
         var arguments = [Paths.testTool("fake_openai.py"), "--port", "0", "--dimension", String(dimension)]
         if let apiKey { arguments += ["--api-key", apiKey] }
@@ -29,13 +28,13 @@ final class FakeOpenAIServer {
     }
 
     /// Merges `json` into the failure script (`POST /_control`).
-    func control(_ json: String) throws {
+    public func control(_ json: String) throws {
         let result = try HTTPResult.fetch("http://127.0.0.1:\(port)/_control", method: "POST", body: json)
         guard result.status == 200 else { throw TestFailure("POST /_control answered \(result.status): \(result.body)") }
     }
 
     /// Every API request received so far (`GET /_requests`).
-    func requests() throws -> [[String: Any]] {
+    public func requests() throws -> [[String: Any]] {
         let result = try HTTPResult.fetch("http://127.0.0.1:\(port)/_requests")
         guard result.status == 200, let list = result.json?["requests"] as? [[String: Any]] else {
             throw TestFailure("GET /_requests answered \(result.status): \(result.body)")
@@ -44,12 +43,22 @@ final class FakeOpenAIServer {
     }
 
     /// The `input` arrays of the logged embeddings requests, in order.
-    func loggedInputs() throws -> [[String]] {
+    public func loggedInputs() throws -> [[String]] {
         try requests().map { (($0["body"] as? [String: Any])?["input"] as? [String]) ?? [] }
     }
 
+    /// The logged requests to paths ending in `suffix` (`/chat/completions`, `/embeddings`).
+    public func requests(to suffix: String) throws -> [[String: Any]] {
+        try requests().filter { ($0["path"] as? String)?.hasSuffix(suffix) == true }
+    }
+
+    /// Clears the script and the request log.
+    public func reset() throws {
+        try control(#"{"reset": true}"#)
+    }
+
     deinit {
-        process.stop(signal: SIGTERM, grace: 5)
+        process.stop(signal: SIGKILL, grace: 5)
         try? FileManager.default.removeItem(atPath: logPath)
     }
 }
