@@ -15,7 +15,8 @@ is touched.
    went (`timings`: embed, retrieve, rerank, generate = its backends: embedder,
    PostgreSQL + Milvus, the reranker, the LLM); overhead = client-measured total minus
    those, i.e. nginx + TLS + FastCGI + auth + rate limit (Redis) + cache lookup
-   (PostgreSQL corpus version, Redis) + prompt building + JSON. p50/p99 of each.
+   (PostgreSQL corpus version, Redis) + prompt building + JSON. p50/p99 of each, on one
+   kept-alive HTTPS connection.
 2. Streams: the test LLM streams each answer over --stream-seconds; for each level in
    --streams, that many streamed queries start at once on a ragd with
    --stream-workers x --stream-threads serving threads. Reported: how many completed with
@@ -102,13 +103,13 @@ class Stack:
         os.chmod(key, 0o644)
         nginx_env = dict(os.environ, RAGD_TLS_MODE="terminate", RAGD_HTTP_PORT=f"127.0.0.1:{free_port()}",
                          RAGD_HTTPS_PORT=f"127.0.0.1:{self.https}", RAGD_FASTCGI_UPSTREAM="unix:" + socket_path,
-                         RAGD_TLS_CERT=cert, RAGD_TLS_KEY=key, RAGD_ACCESS_LOG="off")
+                         RAGD_TLS_CERT=cert, RAGD_TLS_KEY=key, RAGD_ACCESS_LOG="/dev/null")
         subprocess.run(["bash", str(REPO / "scripts/render-nginx.sh"), self.dir + "/nginx"], env=nginx_env, check=True,
                        capture_output=True)
         subprocess.run(["chmod", "-R", "a+rX", self.dir + "/nginx"], check=True)
         self.nginx = subprocess.Popen(["/usr/sbin/nginx", "-p", self.dir + "/nginx", "-c", "nginx.conf", "-g",
                                        "daemon off;"],
-                                      stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+                                      stdout=subprocess.DEVNULL, stderr=open(self.dir + "/nginx.err", "w"))
         deadline = time.time() + 120
         while time.time() < deadline:
             try:
@@ -118,13 +119,18 @@ class Stack:
                 pass
             time.sleep(0.2)
         else:
-            raise SystemExit("ragd did not come up:\n" + open(self.dir + "/ragd.log").read()[-2000:])
+            logs = open(self.dir + "/ragd.log").read()[-2000:] + open(self.dir + "/nginx.err").read()[-2000:]
+            self.stop()
+            raise SystemExit("the stack did not come up:\n" + logs)
         token = subprocess.run([binary, "token", "--tenant", "bench", "--scope", "documents:read documents:write query",
                                 "--ttl", "3600"], env=env, capture_output=True, text=True, check=True)
         self.token = token.stdout.strip()
 
-    def call(self, method, path, body=None, timeout=120):
-        conn = http.client.HTTPSConnection("127.0.0.1", self.https, context=tls(), timeout=timeout)
+    def call(self, method, path, body=None, timeout=120, conn=None):
+        """One request; on `conn` (kept alive) when given, else on a new connection."""
+        own = conn is None
+        if own:
+            conn = http.client.HTTPSConnection("127.0.0.1", self.https, context=tls(), timeout=timeout)
         headers = {"Content-Type": "application/json"}
         if getattr(self, "token", None):
             headers["Authorization"] = "Bearer " + self.token
@@ -133,7 +139,8 @@ class Stack:
         response = conn.getresponse()
         data = response.read()
         elapsed = time.perf_counter() - started
-        conn.close()
+        if own:
+            conn.close()
         return response.status, data, elapsed
 
     def control(self, script):
@@ -187,10 +194,13 @@ def ingest(stack, documents):
 
 
 def overhead(stack, queries):
+    """One client on one kept-alive HTTPS connection (as a browser or an SDK would use it),
+    so a TLS handshake per query does not count as ragd's overhead."""
     totals, backends, overheads = [], [], []
+    conn = http.client.HTTPSConnection("127.0.0.1", stack.https, context=tls(), timeout=120)
     for index in range(queries):
         body = {"question": f"How does the {TOPICS[index % len(TOPICS)]} layer keep latency low? ({index})", "top_k": 5}
-        status, data, elapsed = stack.call("POST", "/v1/query", body)
+        status, data, elapsed = stack.call("POST", "/v1/query", body, conn=conn)
         if status != 200:
             raise SystemExit(f"query failed: {status} {data[:300]}")
         timings = json.loads(data)["timings"]

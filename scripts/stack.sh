@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The local ragd stack on one Debian 12 machine, as root:
 #
-#   scripts/stack.sh up [--release]   everything: services + ragd + nginx (HTTPS on 8443)
+#   scripts/stack.sh up [--release]   everything: services + test LLM + ragd + nginx (HTTPS on 8443)
 #   scripts/stack.sh services         PostgreSQL, Redis, Milvus only (what the tests need)
 #   scripts/stack.sh install          only install missing packages and the Milvus venv
 #   scripts/stack.sh status           one line per service
@@ -19,6 +19,11 @@
 #   $STACK/ragd.env      ragd's ENV_FILE (generated SECRET_KEY, kept across runs)
 #
 # RAGD_BIN=/path/to/ragd uses that binary instead of building one (swift build).
+# The LLM behind /v1/query (RAGD_STACK_LLM): `test` (default) starts the project's test
+# LLM server (Tests/tools/fake_openai.py: deterministic cited answers, streamed) on
+# 127.0.0.1:58080 (RAGD_LLM_PORT); `none` leaves LLM_API_KEY empty (extractive answers);
+# `env` passes LLM_API_KEY, LLM_BASE_URL and LLM_MODEL from the calling shell (a real
+# provider such as DeepSeek).
 # Ports (override with the variables): PostgreSQL 55432 (RAGD_PG_PORT), Redis 56379
 # (RAGD_REDIS_PORT), Milvus 19530 + health 9091 (fixed by milvus-server), nginx HTTP 8080
 # and HTTPS 8443 (RAGD_STACK_HTTP_PORT, RAGD_STACK_HTTPS_PORT).
@@ -36,6 +41,8 @@ MILVUS_HEALTH_PORT=9091  # milvus-server always starts its health/metrics server
 HTTP_PORT=${RAGD_STACK_HTTP_PORT:-8080}
 HTTPS_PORT=${RAGD_STACK_HTTPS_PORT:-8443}
 MILVUS_START_TIMEOUT=${RAGD_MILVUS_START_TIMEOUT:-300}
+STACK_LLM=${RAGD_STACK_LLM:-test}
+LLM_PORT=${RAGD_LLM_PORT:-58080}
 
 # Debian packages the stack and the build need (the Swift toolchain is not among them).
 PACKAGES=(
@@ -362,6 +369,54 @@ ensure_cert() {
 # cannot even see the socket.
 RAGD_SOCKET_DIR=$RUN/ragd
 
+# ---- the test LLM (RAGD_STACK_LLM=test) ------------------------------------------------
+
+llm_ready() { curl -sf -m 2 -o /dev/null "http://127.0.0.1:$LLM_PORT/health"; }
+llm_ready_or_dead() { llm_ready || ! pgrep -f -- "fake_openai.py --port $LLM_PORT" >/dev/null; }
+
+start_llm() {
+    [ "$STACK_LLM" = test ] || return 0
+    local dir=$STACK/llm
+    if pid_alive "$dir/llm.pid" fake_openai; then
+        say "test LLM already running (pid $(cat "$dir/llm.pid"))"
+        return
+    fi
+    port_open "$LLM_PORT" && die "port $LLM_PORT is in use by something that is not this stack's test LLM"
+    mkdir -p "$dir"
+    say "starting the test LLM server on http://127.0.0.1:$LLM_PORT/v1"
+    setsid python3 "$REPO/Tests/tools/fake_openai.py" --port "$LLM_PORT" --api-key "$(secret llm-key 16)" \
+        >>"$dir/llm.log" 2>&1 </dev/null &
+    # As for ragd: setsid may fork, so the pid is looked up once the server answers.
+    wait_until 30 "test LLM" llm_ready_or_dead && llm_ready || die "the test LLM did not start (see $dir/llm.log)"
+    pgrep -o -f -- "fake_openai.py --port $LLM_PORT" >"$dir/llm.pid"
+}
+
+stop_llm() {
+    pid_alive "$STACK/llm/llm.pid" fake_openai || { rm -f "$STACK/llm/llm.pid"; return 0; }
+    say "stopping the test LLM"
+    stop_pid "$STACK/llm/llm.pid" fake_openai KILL 10
+}
+
+status_llm() {
+    if pid_alive "$STACK/llm/llm.pid" fake_openai; then
+        echo "test LLM    running  pid $(cat "$STACK/llm/llm.pid")  http://127.0.0.1:$LLM_PORT/v1"
+    else
+        echo "test LLM    stopped$([ "$STACK_LLM" = test ] || echo "  (RAGD_STACK_LLM=$STACK_LLM)")"
+    fi
+}
+
+# ragd.env lines for the LLM, per RAGD_STACK_LLM.
+llm_settings() {
+    case $STACK_LLM in
+        test) printf 'LLM_API_KEY=%s\nLLM_BASE_URL=http://127.0.0.1:%s/v1\nLLM_MODEL=ragd-test-llm\n' \
+                  "$(secret llm-key 16)" "$LLM_PORT" ;;
+        none) printf 'LLM_API_KEY=\n' ;;
+        env) printf 'LLM_API_KEY=%s\nLLM_BASE_URL=%s\nLLM_MODEL=%s\n' "${LLM_API_KEY:-}" \
+                 "${LLM_BASE_URL:-https://api.deepseek.com/v1}" "${LLM_MODEL:-deepseek-chat}" ;;
+        *) die "RAGD_STACK_LLM must be test, none or env (got $STACK_LLM)" ;;
+    esac
+}
+
 start_ragd() {
     local dir=$STACK/ragd config=debug bin secret_key
     [ "${1:-}" = --release ] && config=release
@@ -396,6 +451,7 @@ LOG_LEVEL=info
 MIGRATE_ON_START=true
 # A freshly started Milvus can take more than the default 10 s for its first insert.
 MILVUS_TIMEOUT=30
+$(llm_settings)
 EOF
     )
     rm -f "$RAGD_SOCKET_DIR/ragd.sock"
@@ -492,6 +548,7 @@ cmd_services() {
 cmd_up() {
     cmd_services
     ensure_cert
+    start_llm
     start_ragd "$@"
     start_nginx
     wait_until 60 "https health" https_health || {
@@ -505,6 +562,7 @@ cmd_down() {
     require_root
     stop_nginx
     stop_ragd
+    stop_llm
     stop_milvus
     stop_redis
     stop_postgres
@@ -515,6 +573,7 @@ cmd_status() {
     status_postgres
     status_redis
     status_milvus
+    status_llm
     status_ragd
     status_nginx
 }

@@ -60,8 +60,8 @@ public struct Settings: Sendable {
     /// `LLM_MAX_RETRIES`: retries of a chat request answered 429/5xx or not reachable,
     /// before the first token only, 0...10. Default `2`.
     public var llmMaxRetries: Int = 2
-    /// `LLM_MAX_TOKENS`: completion tokens asked for when a query does not say, 1...32768.
-    /// Default `1024`.
+    /// `LLM_MAX_TOKENS`: completion tokens per answer: asked for when a query does not say,
+    /// and the most a query may ask for (`max_tokens`), 1...32768. Default `1024`.
     public var llmMaxTokens: Int = 1024
     /// `RERANK_URL`: full URL of a rerank endpoint (TEI, Jina or Cohere style `POST /rerank`);
     /// absent means passages keep their fused (RRF) order. Default `nil`.
