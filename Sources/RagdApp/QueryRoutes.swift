@@ -1,11 +1,8 @@
-import Foundation
 import RagdAnswer
 import RagdAuth
-import RagdCache
 import RagdCore
 import RagdHTTP
 import RagdLLM
-import RagdMetrics
 import RagdPipeline
 
 /// `POST /v1/query {question, top_k?, filter?, history?, stream?, temperature?, max_tokens?}`:

@@ -27,6 +27,19 @@ public struct SearchHit: Sendable, Equatable {
     /// 1-based rank in the vector leg and in the keyword leg; nil where absent.
     public var vectorRank: Int?
     public var keywordRank: Int?
+
+    public init(chunkID: String, documentID: String, title: String, source: String?, ordinal: Int, text: String,
+                score: Double, vectorRank: Int?, keywordRank: Int?) {
+        self.chunkID = chunkID
+        self.documentID = documentID
+        self.title = title
+        self.source = source
+        self.ordinal = ordinal
+        self.text = text
+        self.score = score
+        self.vectorRank = vectorRank
+        self.keywordRank = keywordRank
+    }
 }
 
 /// Hybrid retrieval: Milvus (always filtered by tenant) and PostgreSQL full-text search,
