@@ -32,7 +32,7 @@ let package = Package(
                                                  .product(name: "Logging", package: "swift-log")]),
         .target(name: "RagdPostgres", dependencies: ["CLibpq"]),
         .target(name: "RagdRedis", dependencies: ["CHiredis"]),
-        .target(name: "RagdCurl", dependencies: ["CCurl", "CRagdShim"]),
+        .target(name: "RagdCurl", dependencies: ["CCurl", "CRagdShim", "RagdCore"]),
         .target(name: "RagdAuth", dependencies: ["RagdCore", .product(name: "Crypto", package: "swift-crypto")]),
         .target(name: "RagdText", dependencies: ["RagdCore"]),
         .target(name: "RagdEmbedding", dependencies: ["RagdCore", "RagdCurl"]),

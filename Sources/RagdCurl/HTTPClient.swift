@@ -246,7 +246,7 @@ public final class HTTPClient {
 
     /// `scheme://host[:port]/path` without user info, query or fragment, which may carry
     /// credentials or API keys.
-    static func redactedURL(_ url: String) -> String {
+    public static func redactedURL(_ url: String) -> String {
         guard let schemeEnd = url.firstRange(of: "://") else { return "<invalid URL>" }
         let scheme = url[..<schemeEnd.lowerBound]
         var rest = url[schemeEnd.upperBound...]

@@ -1,6 +1,3 @@
-#if canImport(Glibc)
-import Glibc
-#endif
 import RagdCore
 import RagdCurl
 
@@ -91,7 +88,7 @@ public final class OpenAICompatibleEmbedder: Embedder {
         }
         self.baseURL = base
         self.endpoint = base + "/embeddings"
-        self.safeEndpoint = Self.redacted(base + "/embeddings")
+        self.safeEndpoint = HTTPClient.redactedURL(base + "/embeddings")
         self.apiKey = (apiKey?.isEmpty ?? true) ? nil : apiKey
         self.model = model
         self.dimension = dimension
@@ -154,7 +151,8 @@ public final class OpenAICompatibleEmbedder: Embedder {
                 var error = failure.error
                 error.attempts = attempt
                 guard failure.retryable, attempt <= maxRetries else { throw error }
-                Self.sleep(seconds: delay(beforeRetry: attempt, retryAfter: failure.retryAfter))
+                RetryBackoff.wait(seconds: RetryBackoff(base: initialBackoff, cap: maxBackoff)
+                    .seconds(beforeRetry: attempt, retryAfter: failure.retryAfter))
             }
         }
     }
@@ -182,7 +180,7 @@ public final class OpenAICompatibleEmbedder: Embedder {
             return .failure(AttemptFailure(
                 error: EmbeddingError(.rateLimited, "POST \(safeURL) answered 429 (rate limited)\(providerDetail(response))",
                                       status: status),
-                retryable: true, retryAfter: Self.retryAfterSeconds(response.header("Retry-After"))))
+                retryable: true, retryAfter: RetryBackoff.retryAfterSeconds(response.header("Retry-After"))))
         case 408:
             return .failure(AttemptFailure(
                 error: EmbeddingError(.timeout, "POST \(safeURL) answered 408 (request timeout)", status: status),
@@ -190,7 +188,7 @@ public final class OpenAICompatibleEmbedder: Embedder {
         case 500..<600:
             return .failure(AttemptFailure(
                 error: EmbeddingError(.unavailable, "POST \(safeURL) answered \(status)\(providerDetail(response))", status: status),
-                retryable: true, retryAfter: Self.retryAfterSeconds(response.header("Retry-After"))))
+                retryable: true, retryAfter: RetryBackoff.retryAfterSeconds(response.header("Retry-After"))))
         default:
             return .failure(AttemptFailure(
                 error: EmbeddingError(.rejected, "POST \(safeURL) answered \(status)\(providerDetail(response))", status: status),
@@ -224,45 +222,6 @@ public final class OpenAICompatibleEmbedder: Embedder {
         if let apiKey { text = text.replacing(apiKey, with: "***") }
         let printable = String(text.unicodeScalars.prefix(200).map { $0.value >= 32 && $0.value != 127 ? Character($0) : " " })
         return printable.isEmpty ? "" : ": " + printable
-    }
-
-    // MARK: - Backoff
-
-    /// Seconds to wait before retry number `retry` (1-based): the server's `Retry-After`
-    /// if it sent one, else `initialBackoff * 2^(retry-1)` with "equal jitter" (half fixed,
-    /// half random, so clients that failed together do not retry together); both capped.
-    private func delay(beforeRetry retry: Int, retryAfter: Double?) -> Double {
-        let cap = maxBackoff.inSeconds
-        if let retryAfter { return min(max(0, retryAfter), cap) }
-        let exponential = min(cap, initialBackoff.inSeconds * Double(1 << min(retry - 1, 20)))
-        return exponential / 2 + Double.random(in: 0...(exponential / 2))
-    }
-
-    /// `Retry-After` as delta seconds; HTTP dates are ignored (the backoff applies).
-    static func retryAfterSeconds(_ value: String?) -> Double? {
-        guard let value else { return nil }
-        let trimmed = value.filter { $0 != " " && $0 != "\t" }
-        guard let seconds = Double(trimmed), seconds.isFinite, seconds >= 0 else { return nil }
-        return seconds
-    }
-
-    private static func sleep(seconds: Double) {
-        guard seconds > 0 else { return }
-        var request = timespec(tv_sec: Int(seconds), tv_nsec: Int((seconds - Double(Int(seconds))) * 1e9))
-        var remaining = timespec()
-        // nanosleep returns early on a signal (EINTR); sleep out the remainder.
-        while nanosleep(&request, &remaining) != 0 && errno == EINTR { request = remaining }
-    }
-
-    /// `scheme://host[:port]/path`: user info, query and fragment may hold credentials.
-    static func redacted(_ url: String) -> String {
-        guard let schemeEnd = url.firstRange(of: "://") else { return "<invalid URL>" }
-        var rest = url[schemeEnd.upperBound...]
-        if let cut = rest.firstIndex(where: { $0 == "?" || $0 == "#" }) { rest = rest[..<cut] }
-        let authorityEnd = rest.firstIndex(of: "/") ?? rest.endIndex
-        var authority = rest[..<authorityEnd]
-        if let at = authority.lastIndex(of: "@") { authority = authority[authority.index(after: at)...] }
-        return "\(url[..<schemeEnd.lowerBound])://\(authority)\(rest[authorityEnd...])"
     }
 
     // MARK: - Wire format

@@ -20,7 +20,7 @@ public final class ChatClient: CustomStringConvertible {
 
     private let endpoint: ProviderEndpoint
     private let client: HTTPClient
-    private let backoff: Backoff
+    private let backoff: RetryBackoff
 
     /// Creates a client with its own HTTP client (libcurl handle).
     ///
@@ -40,7 +40,7 @@ public final class ChatClient: CustomStringConvertible {
             throw LLMError(.invalidConfiguration, "LLM timeouts must be positive and retry delays not negative")
         }
         self.configuration = configuration
-        backoff = Backoff(base: configuration.retryBaseDelay, cap: configuration.maxRetryDelay)
+        backoff = RetryBackoff(base: configuration.retryBaseDelay, cap: configuration.maxRetryDelay)
         do {
             client = try HTTPClient(options: HTTPClient.Options(
                 connectTimeout: min(configuration.connectTimeout, configuration.timeout), timeout: configuration.timeout,
@@ -109,7 +109,7 @@ public final class ChatClient: CustomStringConvertible {
                 error.attempts = attempts
                 guard failure.retryable, !error.afterFirstToken, attempts <= configuration.maxRetries else { throw error }
                 let seconds = backoff.seconds(beforeRetry: attempts, retryAfter: failure.retryAfter)
-                guard Backoff.wait(seconds: seconds, shouldContinue: shouldContinue) else {
+                guard RetryBackoff.wait(seconds: seconds, shouldContinue: shouldContinue) else {
                     throw LLMError(.aborted, "\(endpoint.name): stopped by the caller while waiting to retry (\(error.code))",
                                    status: error.status, attempts: attempts)
                 }

@@ -28,7 +28,7 @@ public final class HTTPReranker: Reranker, CustomStringConvertible {
 
     private let endpoint: ProviderEndpoint
     private let client: HTTPClient
-    private let backoff = Backoff(base: .milliseconds(200), cap: .seconds(1))
+    private let backoff = RetryBackoff(base: .milliseconds(200), cap: .seconds(1))
 
     /// Creates a reranker with its own HTTP client.
     ///
@@ -79,7 +79,7 @@ public final class HTTPReranker: Reranker, CustomStringConvertible {
                 var error = failure.error
                 error.attempts = attempts
                 guard failure.retryable, error.code != .timeout, attempts <= maxRetries else { throw error }
-                _ = Backoff.wait(seconds: backoff.seconds(beforeRetry: attempts, retryAfter: failure.retryAfter),
+                _ = RetryBackoff.wait(seconds: backoff.seconds(beforeRetry: attempts, retryAfter: failure.retryAfter),
                                  shouldContinue: nil)
             }
         }

@@ -72,12 +72,12 @@ struct ProviderEndpoint {
             return AttemptFailure(LLMError(.unauthorized, message, status: status), retryable: false)
         case 429:
             return AttemptFailure(LLMError(.rateLimited, message, status: status), retryable: true,
-                                  retryAfter: Backoff.retryAfterSeconds(retryAfter))
+                                  retryAfter: RetryBackoff.retryAfterSeconds(retryAfter))
         case 408:
             return AttemptFailure(LLMError(.timeout, message, status: status), retryable: true)
         case 500..<600:
             return AttemptFailure(LLMError(.unavailable, message, status: status), retryable: true,
-                                  retryAfter: Backoff.retryAfterSeconds(retryAfter))
+                                  retryAfter: RetryBackoff.retryAfterSeconds(retryAfter))
         default:
             return AttemptFailure(LLMError(.badRequest, message, status: status), retryable: false)
         }

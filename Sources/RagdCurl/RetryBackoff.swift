@@ -3,25 +3,33 @@ import Glibc
 #endif
 import RagdCore
 
-/// Delays between attempts.
-struct Backoff {
+/// Delays between attempts of an HTTP call that may be retried (the embeddings, chat and
+/// rerank clients share it): exponential with jitter, or the server's `Retry-After`.
+public struct RetryBackoff: Sendable {
     /// First delay; doubled per retry.
-    var base: Duration
+    public var base: Duration
     /// Cap on every delay, `Retry-After` included.
-    var cap: Duration
+    public var cap: Duration
+
+    public init(base: Duration, cap: Duration) {
+        self.base = base
+        self.cap = cap
+    }
 
     /// Seconds before retry number `retry` (1-based): the server's `Retry-After` if it
     /// sent one, else `base * 2^(retry-1)` with "equal jitter" (half fixed, half random,
     /// so clients that failed together do not retry together); both capped.
-    func seconds(beforeRetry retry: Int, retryAfter: Double?) -> Double {
+    public func seconds(beforeRetry retry: Int, retryAfter: Double?) -> Double {
         let limit = cap.inSeconds
         if let retryAfter { return min(max(0, retryAfter), limit) }
         let exponential = min(limit, base.inSeconds * Double(1 << min(max(retry - 1, 0), 20)))
         return exponential / 2 + Double.random(in: 0...(exponential / 2))
     }
 
-    /// Sleeps `seconds`, asking `shouldContinue` every 100 ms; false when it said stop.
-    static func wait(seconds: Double, shouldContinue: (() -> Bool)?) -> Bool {
+    /// Sleeps `seconds`, asking `shouldContinue` (when given) every 100 ms; false when it
+    /// said stop.
+    @discardableResult
+    public static func wait(seconds: Double, shouldContinue: (() -> Bool)? = nil) -> Bool {
         let deadline = Clock.monotonicNanoseconds() + UInt64(max(0, seconds) * 1e9)
         while true {
             if let shouldContinue, !shouldContinue() { return false }
@@ -32,7 +40,7 @@ struct Backoff {
     }
 
     /// `Retry-After` as delta seconds; HTTP dates are ignored (the backoff applies).
-    static func retryAfterSeconds(_ value: String?) -> Double? {
+    public static func retryAfterSeconds(_ value: String?) -> Double? {
         guard let value else { return nil }
         let trimmed = value.filter { $0 != " " && $0 != "\t" }
         guard let seconds = Double(trimmed), seconds.isFinite, seconds >= 0 else { return nil }
