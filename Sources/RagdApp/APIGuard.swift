@@ -8,10 +8,16 @@ struct APIGuard: Sendable {
     let authenticator: Authenticator
 
     /// The caller, who must hold one of `scopes`. 401/403 problems otherwise, with the
-    /// `WWW-Authenticate` header RFC 6750 asks for.
+    /// `WWW-Authenticate` header RFC 6750 asks for. A token the rate limiter already
+    /// verified for this request (`request.caller`) is not verified again.
     func principal(_ request: Request, anyOf scopes: [String]) throws -> Principal {
-        do {
-            let principal = try authenticator.authenticate(authorizationHeader: request.headers["authorization"])
+        do throws(AuthError) {
+            let principal: Principal
+            if let verified = request.caller as? Principal {
+                principal = verified
+            } else {
+                principal = try authenticate(request)
+            }
             if !scopes.contains(where: principal.has) {
                 try principal.require(scopes[0])
             }
@@ -23,6 +29,11 @@ struct APIGuard: Sendable {
             throw Problem(status: challenge.status, code: challenge.problemCode, title: challenge.title,
                           detail: challenge.detail, headers: headers)
         }
+    }
+
+    /// The principal of the request's bearer token.
+    func authenticate(_ request: Request) throws(AuthError) -> Principal {
+        try authenticator.authenticate(authorizationHeader: request.headers["authorization"])
     }
 
     /// The HTTP answer for a pipeline failure: a dependency's state, never its internals.

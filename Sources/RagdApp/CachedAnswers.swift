@@ -17,8 +17,13 @@ final class CachedAnswers {
     init(context: APIContext, backends: ThreadBackends, question: Question) {
         tenant = question.tenant
         let settings = context.settings
-        cache = settings.cacheTTL > .zero ? AnswerCache(redis: context.cacheRedis(), ttl: settings.cacheTTL) : nil
-        version = cache == nil ? nil : try? backends.store.corpusVersion(tenant: question.tenant)
+        guard settings.cacheTTL > .zero else {
+            // Cache off: no corpus version to read, no key to build.
+            (cache, version, fingerprint) = (nil, nil, "")
+            return
+        }
+        cache = AnswerCache(redis: context.cacheRedis(), ttl: settings.cacheTTL)
+        version = try? backends.store.corpusVersion(tenant: question.tenant)
         var parts: [String] = [
             JSONText.quoted(AnswerCache.normalizedQuestion(question.text)),
             String(question.topK),

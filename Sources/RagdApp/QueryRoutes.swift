@@ -139,8 +139,6 @@ enum QueryRoutes {
 
     /// `{embed, retrieve, rerank, generate}` in milliseconds, each present (0 when skipped).
     static func answerTimingsJSON(_ timings: StageTimings) -> String {
-        JSONText.object(["embed", "retrieve", "rerank", "generate"].map { stage in
-            (stage, String(((timings.milliseconds(stage) ?? 0) * 1000).rounded() / 1000))
-        })
+        SearchRoutes.timingsJSON(timings, stages: ["embed", "retrieve", "rerank", "generate"])
     }
 }

@@ -21,6 +21,8 @@ struct RateLimitPolicy: Middleware {
         let settings = context.settings
         let limiter = RateLimiter(redis: context.cacheRedis(), limitPerMinute: settings.rateLimitPerMinute,
                                   failOpen: settings.rateLimitFailOpen)
+        // Verified once here; the handler takes the principal from `request.caller`.
+        request.caller = try? context.guardian.authenticate(request)
         let decision = limiter.admit(subject: subject(of: request))
         if decision.unavailable {
             if decision.allowed {
@@ -49,7 +51,7 @@ struct RateLimitPolicy: Middleware {
     /// The budget's owner. A token that does not verify counts as anonymous (the handler
     /// then answers 401), so bad tokens cannot be used to dodge the per-address budget.
     private func subject(of request: Request) -> String {
-        if let principal = try? context.guardian.authenticator.authenticate(authorizationHeader: request.headers["authorization"]) {
+        if let principal = request.caller as? Principal {
             return "token:" + JSONText.quoted(principal.tenant) + ":" + JSONText.quoted(principal.subject)
         }
         return "address:" + request.remoteAddress

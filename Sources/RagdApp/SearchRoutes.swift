@@ -65,9 +65,11 @@ enum SearchRoutes {
         return ids
     }
 
-    /// `{"embed": 1.2, ...}` in milliseconds.
-    static func timingsJSON(_ timings: StageTimings) -> String {
-        JSONText.object(timings.stages.map { ($0.name, String(($0.milliseconds * 1000).rounded() / 1000)) })
+    /// `{"embed": 1.2, ...}` in milliseconds: the measured stages, or exactly `stages`
+    /// (0 for one that did not run) when given.
+    static func timingsJSON(_ timings: StageTimings, stages: [String]? = nil) -> String {
+        let names = stages ?? timings.stages.map(\.name)
+        return JSONText.object(names.map { ($0, String(((timings.milliseconds($0) ?? 0) * 1000).rounded() / 1000)) })
     }
 
     static func resultJSON(_ hit: SearchHit) -> String {

@@ -16,6 +16,10 @@ public struct Request: Sendable {
     public var pathParameters: [String: String] = [:]
     /// The route template that matched (`/v1/documents/{id}`), nil before routing or when none did.
     public var route: String?
+    /// The caller as an earlier step (a middleware) established it, for the handler to use
+    /// instead of checking again; ragd's API keeps the verified token's principal here.
+    /// Nil when no step did.
+    public var caller: (any Sendable)?
 
     public init(method: String, path: String, query: String = "", headers: HTTPHeaders = HTTPHeaders(),
                 body: [UInt8] = [], remoteAddress: String = "", requestID: String) {
