@@ -1,4 +1,5 @@
 import Foundation
+import RagdTesting
 import Testing
 import RagdCurl
 

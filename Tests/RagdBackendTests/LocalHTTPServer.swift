@@ -1,4 +1,5 @@
 import Foundation
+import RagdTesting
 #if canImport(Glibc)
 import Glibc
 #endif

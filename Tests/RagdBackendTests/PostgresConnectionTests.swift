@@ -1,3 +1,4 @@
+import RagdTesting
 import Testing
 import RagdPostgres
 

@@ -56,7 +56,7 @@ struct CacheRedisTests {
     }
 
     @Test func redisGoingAwayAndComingBack() throws {
-        let server = try OwnRedisServer()
+        let server = try ThrowawayRedis()
         let redis = CacheRedis(url: server.url, options: .init(retryInterval: .milliseconds(100)))
         var changes: [Bool] = []
         redis.onAvailabilityChange = { available, _ in changes.append(available) }

@@ -115,7 +115,7 @@ struct CachingEmbedderTests {
     }
 
     @Test func aHungRedisCostsOneCommandTimeoutPerRetryInterval() throws {
-        let hung = try SilentListener()
+        let hung = try BlackHoleListener()
         let base = try CountingEmbedder()
         let options = CacheRedis.Options(connectTimeout: .milliseconds(200), commandTimeout: .milliseconds(200),
                                          retryInterval: .seconds(30))

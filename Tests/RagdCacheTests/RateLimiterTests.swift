@@ -133,7 +133,7 @@ struct RateLimiterTests {
     }
 
     @Test func countingResumesWhenRedisComesBack() throws {
-        let server = try OwnRedisServer()
+        let server = try ThrowawayRedis()
         let redis = CacheRedis(url: server.url, options: .init(retryInterval: .milliseconds(100)))
         let limiter = RateLimiter(redis: redis, limit: 3, period: .seconds(3600), failOpen: false)
         #expect(limiter.admit(subject: "s").allowed)

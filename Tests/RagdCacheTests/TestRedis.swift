@@ -38,9 +38,3 @@ enum TestRedis {
         } while cursor != "0"
     }
 }
-
-/// Any failure of the test helpers.
-struct CacheTestFailure: Error, CustomStringConvertible {
-    var description: String
-    init(_ description: String) { self.description = description }
-}

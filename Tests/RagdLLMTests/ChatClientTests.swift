@@ -36,7 +36,7 @@ import RagdLLM
     }
 
     @Test func completeAnswersWithCitationsAndUsage() throws {
-        let server = try FakeLLMServer()
+        let server = try FakeLLMServer.start()
         let answer = try client(server).complete(Self.passages)
         // The fake cites the first two passages by their first eight words.
         #expect(answer.text == "According to the sources, The quick brown fox jumps over the lazy [1]. "
@@ -65,7 +65,7 @@ import RagdLLM
     }
 
     @Test func streamDeltasConcatenateToTheWholeAnswer() throws {
-        let server = try FakeLLMServer()
+        let server = try FakeLLMServer.start()
         let chat = try client(server)
         let whole = try chat.complete(Self.passages)
         let (deltas, result) = collect(chat)
@@ -88,7 +88,7 @@ import RagdLLM
     }
 
     @Test func firstDeltaArrivesLongBeforeTheStreamEnds() throws {
-        let server = try FakeLLMServer()
+        let server = try FakeLLMServer.start()
         try server.control(["answer_text": "one two three four five six seven eight nine ten", "token_delay_ms": 200])
         let start = ContinuousClock.now
         var firstDelta: ContinuousClock.Instant?
@@ -112,7 +112,7 @@ import RagdLLM
     }
 
     @Test func streamSurvivesCommentsCRLFAndCloseDelimitedBodies() throws {
-        let server = try FakeLLMServer()
+        let server = try FakeLLMServer.start()
         let chat = try client(server)
         let expected = try chat.complete(Self.passages).text
         try server.control(["sse_comments": true, "sse_crlf": true])
@@ -124,7 +124,7 @@ import RagdLLM
     }
 
     @Test func multiByteTokensArriveWhole() throws {
-        let server = try FakeLLMServer()
+        let server = try FakeLLMServer.start()
         let text = "你好，世界！ Ünïcödé 🙂 text"
         try server.control(["answer_text": text])
         let (deltas, result) = collect(try client(server))
@@ -134,7 +134,7 @@ import RagdLLM
     }
 
     @Test func unauthorizedNamesTheHostButNeverTheKey() throws {
-        let server = try FakeLLMServer()
+        let server = try FakeLLMServer.start()
         let wrongKey = "sk-wrong-secret-key-0042"
         let chat = try client(server, apiKey: wrongKey)
         for error in [llmFailure { _ = try chat.complete(Self.passages) }, collect(chat).result.failure] {
@@ -156,7 +156,7 @@ import RagdLLM
     }
 
     @Test func rateLimitIsRetriedHonouringRetryAfter() throws {
-        let server = try FakeLLMServer()
+        let server = try FakeLLMServer.start()
         let chat = try client(server)
         try server.control(["fail_next": 1, "status": 429, "retry_after": 1])
         let start = ContinuousClock.now
@@ -179,7 +179,7 @@ import RagdLLM
     }
 
     @Test func serverErrorsAreRetriedThenUnavailable() throws {
-        let server = try FakeLLMServer()
+        let server = try FakeLLMServer.start()
         let chat = try client(server, maxRetries: 2)
         try server.control(["fail_next": 3, "status": 500])
         let failure = try #require(collect(chat).result.failure)
@@ -196,7 +196,7 @@ import RagdLLM
     }
 
     @Test func providerRefusalsAreNotRetried() throws {
-        let server = try FakeLLMServer()
+        let server = try FakeLLMServer.start()
         let unknown = try client(server, model: "unknown-model")
         let failure = try #require(collect(unknown).result.failure)
         #expect(failure.code == .badRequest)
@@ -214,7 +214,7 @@ import RagdLLM
     }
 
     @Test func hangingProviderTimesOut() throws {
-        let server = try FakeLLMServer()
+        let server = try FakeLLMServer.start()
         let chat = try client(server, timeout: .seconds(1), maxRetries: 0)
         try server.control(["hang_next": 2, "hang_ms": 20000])
         var start = ContinuousClock.now
@@ -237,7 +237,7 @@ import RagdLLM
     }
 
     @Test func cutStreamIsInterruptedAndNotRetried() throws {
-        let server = try FakeLLMServer()
+        let server = try FakeLLMServer.start()
         let chat = try client(server, maxRetries: 2)
         try server.control(["cut_stream_after": 3])
         let (deltas, result) = collect(chat)
@@ -263,7 +263,7 @@ import RagdLLM
     }
 
     @Test func errorEventsMidStreamAndBeforeText() throws {
-        let server = try FakeLLMServer()
+        let server = try FakeLLMServer.start()
         let chat = try client(server)
         try server.control(["error_event_after": 2])
         let (deltas, result) = collect(chat)
@@ -282,7 +282,7 @@ import RagdLLM
     }
 
     @Test func abortedStreamClosesTheConnectionPromptly() throws {
-        let server = try FakeLLMServer()
+        let server = try FakeLLMServer.start()
         let chat = try client(server)
         try server.control(["token_delay_ms": 400])
         var stopAt: Double?
@@ -319,7 +319,7 @@ import RagdLLM
     }
 
     @Test func abortDuringBackoffStopsWaiting() throws {
-        let server = try FakeLLMServer()
+        let server = try FakeLLMServer.start()
         let chat = try ChatClient(configuration: .init(baseURL: server.baseURL, apiKey: FakeLLMServer.apiKey,
                                                        maxRetries: 3, maxRetryDelay: .seconds(10)))
         try server.control(["fail_next": 5, "status": 503, "retry_after": 8])
@@ -332,7 +332,7 @@ import RagdLLM
     }
 
     @Test func unparseableAnswersAreInvalidResponses() throws {
-        let server = try FakeLLMServer()
+        let server = try FakeLLMServer.start()
         let chat = try client(server)
         try server.control(["bad_json_next": 2])
         let whole = try #require(llmFailure { _ = try chat.complete(Self.passages) })

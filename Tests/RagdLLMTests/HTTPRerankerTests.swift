@@ -18,7 +18,7 @@ import RagdTesting
     }
 
     @Test func cohereShapeSortedAndCut() throws {
-        let server = try FakeLLMServer()
+        let server = try FakeLLMServer.start()
         let results = try reranker(server).rerank(query: "capital of France", documents: Self.documents, topN: 2)
         #expect(results.map(\.index) == [1, 2])
         #expect(results[0].score > results[1].score)
@@ -31,7 +31,7 @@ import RagdTesting
     }
 
     @Test func teiShapeIsCutOnOurSide() throws {
-        let server = try FakeLLMServer()
+        let server = try FakeLLMServer.start()
         try server.control(["rerank_shape": "tei"])
         let all = try reranker(server, path: "/rerank").rerank(query: "capital of France", documents: Self.documents, topN: 10)
         #expect(all.map(\.index) == [1, 2, 3, 0])
@@ -42,7 +42,7 @@ import RagdTesting
     }
 
     @Test func badIndicesAreInvalidResponses() throws {
-        let server = try FakeLLMServer()
+        let server = try FakeLLMServer.start()
         try server.control(["rerank_bad_index_next": 1])
         let failure = try #require(llmFailure { _ = try reranker(server).rerank(query: "France", documents: Self.documents, topN: 2) })
         #expect(failure.code == .invalidResponse)
@@ -67,7 +67,7 @@ import RagdTesting
     }
 
     @Test func errorsAreMappedAndRetriedOnce() throws {
-        let server = try FakeLLMServer()
+        let server = try FakeLLMServer.start()
         let wrongKey = "sk-wrong-rerank-key-77"
         let refused = try #require(llmFailure {
             _ = try reranker(server, apiKey: wrongKey).rerank(query: "France", documents: Self.documents, topN: 2)

@@ -41,15 +41,13 @@ final class DocumentAPITests {
     func ingest(_ token: String, title: String, text: String, metadata: [String: Any]? = nil) throws -> HTTPResult {
         var body: [String: Any] = ["title": title, "text": text]
         if let metadata { body["metadata"] = metadata }
-        return try server.request("POST", "/v1/documents", token: token, headers: ["Content-Type": "application/json"],
-                                  body: String(decoding: try JSONSerialization.data(withJSONObject: body), as: UTF8.self))
+        return try server.requestJSON("POST", "/v1/documents", token: token, body)
     }
 
     func search(_ token: String, _ query: String, topK: Int = 5, mode: String = "hybrid", filter: [String: Any]? = nil) throws -> HTTPResult {
         var body: [String: Any] = ["query": query, "top_k": topK, "mode": mode]
         if let filter { body["filter"] = filter }
-        return try server.request("POST", "/v1/search", token: token, headers: ["Content-Type": "application/json"],
-                                  body: String(decoding: try JSONSerialization.data(withJSONObject: body), as: UTF8.self))
+        return try server.requestJSON("POST", "/v1/search", token: token, body)
     }
 
     static let cats = """

@@ -29,14 +29,11 @@ struct IngestFailureTests {
     }
 
     static func ingest(_ server: LiveServer, token: String, text: String) throws -> HTTPResult {
-        let body = try JSONSerialization.data(withJSONObject: ["title": "Long", "text": text])
-        return try server.request("POST", "/v1/documents", token: token, headers: ["Content-Type": "application/json"],
-                                  body: String(decoding: body, as: UTF8.self))
+        try server.requestJSON("POST", "/v1/documents", token: token, ["title": "Long", "text": text])
     }
 
     @Test func embedderFailingMidwayLeavesNothing() throws {
-        let fake = try ToolProcess("fake_openai.py", ["--port", "0", "--dimension", "384", "--api-key", "sk-test"])
-        defer { fake.stop() }
+        let fake = try FakeOpenAIServer(apiKey: "sk-test")
         let collection = "ragd_fail_" + Identifier.uuid().replacingOccurrences(of: "-", with: "").prefix(10)
         let server = try LiveServer([
             "MILVUS_COLLECTION": collection, "EMBEDDING_PROVIDER": "openai", "EMBEDDING_BASE_URL": "http://127.0.0.1:\(fake.port)/v1",
@@ -56,13 +53,12 @@ struct IngestFailureTests {
 
         // Each embeddings request takes 400 ms; once the first batch of the long document
         // has been answered, every later request fails with 500 (retries included).
-        let control = "http://127.0.0.1:\(fake.port)/_control"
-        try httpJSON("POST", control, ["reset": true, "delay_ms": 400])
+        try fake.control(["reset": true, "delay_ms": 400])
         let failing = Thread.detachedResult { try Self.ingest(server, token: token, text: Self.longText) }
         #expect(eventually(timeout: 10) {
-            ((try? httpJSON("GET", "http://127.0.0.1:\(fake.port)/_requests"))?["requests"] as? [Any])?.isEmpty == false
+            (try? fake.requests())?.isEmpty == false
         })
-        try httpJSON("POST", control, ["fail_next": 1000, "status": 500, "delay_ms": 0])
+        try fake.control(["fail_next": 1000, "status": 500, "delay_ms": 0])
         let answer = try failing.value()
         #expect([502, 503].contains(answer.status), "\(answer.status) \(answer.body)")
         #expect(answer.json?["dependency"] as? String == "embedding")

@@ -53,8 +53,7 @@ final class QueryStack {
     /// Ingests a document; returns its id.
     @discardableResult
     func ingest(_ token: String, title: String, text: String) throws -> String {
-        let result = try server.request("POST", "/v1/documents", token: token, headers: ["Content-Type": "application/json"],
-                                        body: Self.json(["title": title, "text": text]), timeout: 60)
+        let result = try server.requestJSON("POST", "/v1/documents", token: token, ["title": title, "text": text], timeout: 60)
         guard result.status == 201 || result.status == 200, let id = result.json?["id"] as? String else {
             throw TestFailure("ingest answered \(result.status): \(result.body)")
         }
@@ -62,9 +61,7 @@ final class QueryStack {
     }
 
     func query(_ token: String?, _ body: [String: Any], headers: [String: String] = [:], timeout: Double = 30) throws -> HTTPResult {
-        var headers = headers
-        headers["Content-Type"] = "application/json"
-        return try server.request("POST", "/v1/query", token: token, headers: headers, body: Self.json(body), timeout: timeout)
+        try server.requestJSON("POST", "/v1/query", token: token, body, headers: headers, timeout: timeout)
     }
 
     func stream(_ token: String, _ body: [String: Any]) throws -> EventStreamClient {

@@ -114,6 +114,16 @@ public final class LiveServer: @unchecked Sendable {
                                     extra: curlArguments, timeout: timeout)
     }
 
+    /// `method path` with `object` as its JSON body, through nginx over HTTPS.
+    public func requestJSON(_ method: String, _ path: String, token: String? = nil, _ object: [String: Any],
+                            headers: [String: String] = [:], timeout: Double = 30) throws -> HTTPResult {
+        var headers = headers
+        headers["Content-Type"] = "application/json"
+        return try request(method, path, token: token, headers: headers,
+                           body: String(decoding: try JSONSerialization.data(withJSONObject: object), as: UTF8.self),
+                           timeout: timeout)
+    }
+
     /// A token for `tenant` minted by `ragd token` with this server's SECRET_KEY.
     public func token(tenant: String, scopes: String = "documents:read documents:write query", ttl: Int = 600) throws -> String {
         var env = environment

@@ -3,17 +3,14 @@ import Foundation
 import Glibc
 #endif
 
-/// Small process and socket helpers for the backend tests. The servers the tests use are
+/// Small process and socket helpers for the tests. The servers the tests use are
 /// real (PostgreSQL, Redis, a Python HTTP server), started on free loopback ports in
 /// temporary directories and stopped afterwards.
-enum TestSupport {
-    struct Failure: Error, CustomStringConvertible {
-        var description: String
-        init(_ description: String) { self.description = description }
-    }
+public enum TestSupport {
+    public typealias Failure = TestFailure
 
     /// A TCP port on 127.0.0.1 that was free a moment ago (the kernel picked it).
-    static func freePort() throws -> Int {
+    public static func freePort() throws -> Int {
         let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
         guard fd >= 0 else { throw Failure("socket() failed") }
         defer { close(fd) }
@@ -27,7 +24,7 @@ enum TestSupport {
         return try localPort(of: fd)
     }
 
-    static func loopback(port: Int) -> sockaddr_in {
+    public static func loopback(port: Int) -> sockaddr_in {
         var address = sockaddr_in()
         address.sin_family = sa_family_t(AF_INET)
         address.sin_port = in_port_t(UInt16(port).bigEndian)
@@ -35,7 +32,7 @@ enum TestSupport {
         return address
     }
 
-    static func localPort(of fd: Int32) throws -> Int {
+    public static func localPort(of fd: Int32) throws -> Int {
         var address = sockaddr_in()
         var length = socklen_t(MemoryLayout<sockaddr_in>.size)
         let rc = withUnsafeMutablePointer(to: &address) {
@@ -46,7 +43,7 @@ enum TestSupport {
     }
 
     /// True when something accepts TCP connections on `host:port` right now.
-    static func canConnect(host: String = "127.0.0.1", port: Int) -> Bool {
+    public static func canConnect(host: String = "127.0.0.1", port: Int) -> Bool {
         let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
         guard fd >= 0 else { return false }
         defer { close(fd) }
@@ -62,7 +59,7 @@ enum TestSupport {
     }
 
     /// Polls `condition` every 20 ms until it holds or `timeout` passes.
-    static func waitUntil(timeout: Duration, _ condition: () -> Bool) -> Bool {
+    public static func waitUntil(timeout: Duration, _ condition: () -> Bool) -> Bool {
         let deadline = ContinuousClock.now + timeout
         while ContinuousClock.now < deadline {
             if condition() { return true }
@@ -72,7 +69,7 @@ enum TestSupport {
     }
 
     /// A new directory under /tmp, mode 0700.
-    static func makeTemporaryDirectory(_ prefix: String) throws -> String {
+    public static func makeTemporaryDirectory(_ prefix: String) throws -> String {
         var template = Array("/tmp/\(prefix)-XXXXXX".utf8CString)
         guard let path = template.withUnsafeMutableBufferPointer({ mkdtemp($0.baseAddress!) }) else {
             throw Failure("mkdtemp failed")
@@ -82,7 +79,7 @@ enum TestSupport {
 
     /// Runs a program to completion with stdout and stderr appended to `logPath`;
     /// throws with the log's tail when it exits non-zero.
-    static func run(_ executable: String, _ arguments: [String], logPath: String) throws {
+    public static func run(_ executable: String, _ arguments: [String], logPath: String) throws {
         let pid = try spawn(executable, arguments, logPath: logPath)
         let status = waitForExit(pid)
         guard status == 0 else {
@@ -95,7 +92,7 @@ enum TestSupport {
     /// `logPath`. posix_spawn and waitpid are used directly: Foundation's `Process`
     /// relies on a SIGCHLD/run-loop monitor that did not reap children reliably under
     /// the test runner's cooperative threads.
-    static func spawn(_ executable: String, _ arguments: [String], logPath: String) throws -> pid_t {
+    public static func spawn(_ executable: String, _ arguments: [String], logPath: String) throws -> pid_t {
         var actions = posix_spawn_file_actions_t()
         posix_spawn_file_actions_init(&actions)
         defer { posix_spawn_file_actions_destroy(&actions) }
@@ -129,7 +126,7 @@ enum TestSupport {
 
     /// Waits for `pid` and returns its exit status (128 + signal when killed).
     @discardableResult
-    static func waitForExit(_ pid: pid_t) -> Int32 {
+    public static func waitForExit(_ pid: pid_t) -> Int32 {
         var status: Int32 = 0
         while waitpid(pid, &status, 0) < 0 {
             if errno != EINTR { return -1 }
@@ -139,12 +136,12 @@ enum TestSupport {
     }
 
     /// Stops a spawned program with SIGTERM and waits for it.
-    static func stop(_ pid: pid_t) {
+    public static func stop(_ pid: pid_t) {
         kill(pid, SIGTERM)
         waitForExit(pid)
     }
 
-    static func removeDirectory(_ path: String) {
+    public static func removeDirectory(_ path: String) {
         try? FileManager.default.removeItem(atPath: path)
     }
 }
@@ -152,11 +149,11 @@ enum TestSupport {
 /// A TCP listener on 127.0.0.1 that never accepts: the kernel completes handshakes into
 /// the backlog, so clients connect and then wait forever for an answer. The stand-in for
 /// a hung server when checking that timeouts hold.
-final class BlackHoleListener {
-    let port: Int
+public final class BlackHoleListener {
+    public let port: Int
     private let fd: Int32
 
-    init() throws {
+    public init() throws {
         let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
         guard fd >= 0 else { throw TestSupport.Failure("socket() failed") }
         var address = TestSupport.loopback(port: 0)

@@ -4,13 +4,13 @@ import Glibc
 #endif
 
 /// A `redis-server` on a free port with persistence off, in a temporary directory.
-final class ThrowawayRedis {
-    let port: Int
-    let password: String?
+public final class ThrowawayRedis {
+    public let port: Int
+    public let password: String?
     private let directory: String
     private var process: pid_t?
 
-    init(password: String? = nil) throws {
+    public init(password: String? = nil) throws {
         directory = try TestSupport.makeTemporaryDirectory("ragd-redis")
         port = try TestSupport.freePort()
         self.password = password
@@ -22,7 +22,12 @@ final class ThrowawayRedis {
         TestSupport.removeDirectory(directory)
     }
 
-    func start() throws {
+    /// `redis://[:password@]127.0.0.1:port`.
+    public var url: String {
+        "redis://" + (password.map { ":\($0)@" } ?? "") + "127.0.0.1:\(port)"
+    }
+
+    public func start() throws {
         var arguments = ["--port", String(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no",
                          "--dir", directory]
         if let password { arguments += ["--requirepass", password] }
@@ -36,7 +41,7 @@ final class ThrowawayRedis {
     }
 
     /// SIGTERM and wait: Redis closes every client connection on the way out.
-    func stop() {
+    public func stop() {
         if let process { TestSupport.stop(process) }
         process = nil
     }
