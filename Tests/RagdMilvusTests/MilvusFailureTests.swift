@@ -1,3 +1,4 @@
+import RagdTesting
 import Testing
 @testable import RagdMilvus
 import RagdCore
@@ -9,7 +10,7 @@ import Glibc
 @Suite(.timeLimit(.minutes(1)))
 struct MilvusFailureTests {
     @Test func closedPortIsUnavailableQuickly() throws {
-        let client = try MilvusClient(configuration: .init(host: "127.0.0.1", port: try MilvusTestSupport.closedPort()))
+        let client = try MilvusClient(configuration: .init(host: "127.0.0.1", port: try TestSupport.freePort()))
         let started = Clock.monotonicNanoseconds()
         let error = milvusError { try client.health() }
         let elapsed = Double(Clock.monotonicNanoseconds() - started) / 1e9
@@ -20,8 +21,7 @@ struct MilvusFailureTests {
     }
 
     @Test func silentServerIsATimeout() throws {
-        let listener = try MilvusTestSupport.silentListener()
-        defer { close(listener.fd) }
+        let listener = try BlackHoleListener()
         let client = try MilvusClient(configuration: .init(host: "127.0.0.1", port: listener.port,
                                                            requestTimeout: .milliseconds(400)))
         let started = Clock.monotonicNanoseconds()
@@ -33,7 +33,7 @@ struct MilvusFailureTests {
 
     @Test func tokenIsSentButNeverShown() throws {
         let secret = "root:Sup3rSecret"
-        let client = try MilvusClient(configuration: .init(host: "127.0.0.1", port: try MilvusTestSupport.closedPort(), token: secret))
+        let client = try MilvusClient(configuration: .init(host: "127.0.0.1", port: try TestSupport.freePort(), token: secret))
         let error = try #require(milvusError { try client.health() })
         #expect(!error.description.contains("Sup3rSecret"))
         #expect(!client.configuration.description.contains("Sup3rSecret"))

@@ -1,3 +1,4 @@
+import RagdTesting
 import Testing
 @testable import RagdMilvus
 
@@ -10,7 +11,7 @@ struct MilvusSecurityTests {
     /// A client whose Milvus is a closed port: any request would fail with
     /// `.unavailable`, so `.invalidInput` proves the call was refused before sending.
     private func offlineClient() throws -> MilvusClient {
-        let client = try MilvusClient(configuration: .init(host: "127.0.0.1", port: try S.closedPort(), managementPort: nil))
+        let client = try MilvusClient(configuration: .init(host: "127.0.0.1", port: try TestSupport.freePort(), managementPort: nil))
         client.dimensions["victims"] = 8 // skip the describe call that would need Milvus
         return client
     }

@@ -1,18 +1,13 @@
 import Foundation
+import RagdTesting
 import Testing
 @testable import RagdMilvus
-#if canImport(Glibc)
-import Glibc
-#endif
 
 /// The real Milvus the tests use (`MILVUS_HOST`, `MILVUS_PORT`, `MILVUS_MANAGEMENT_PORT`;
 /// defaults 127.0.0.1, 19530, 9091). CI starts it before the tests; when it is not there
 /// the live tests fail with a message saying so, they do not skip.
 enum MilvusTestSupport {
-    struct Failure: Error, CustomStringConvertible {
-        var description: String
-        init(_ description: String) { self.description = description }
-    }
+    typealias Failure = TestFailure
 
     static var host: String { ProcessInfo.processInfo.environment["MILVUS_HOST"] ?? "127.0.0.1" }
     static var port: Int { ProcessInfo.processInfo.environment["MILVUS_PORT"].flatMap(Int.init) ?? 19530 }
@@ -68,46 +63,6 @@ enum MilvusTestSupport {
         vector[first] = 1 - weight
         vector[second] += weight
         return vector
-    }
-
-    /// A TCP port on 127.0.0.1 that nothing listens on (bound by the kernel, then closed).
-    static func closedPort() throws -> Int {
-        let fd = try boundSocket()
-        let port = try localPort(fd)
-        close(fd)
-        return port
-    }
-
-    /// A socket that listens but never accepts or answers: connects succeed (the kernel
-    /// completes the handshake from its backlog), requests get no reply. Close it after.
-    static func silentListener() throws -> (fd: Int32, port: Int) {
-        let fd = try boundSocket()
-        guard listen(fd, 16) == 0 else { close(fd); throw Failure("listen() failed") }
-        return (fd, try localPort(fd))
-    }
-
-    private static func boundSocket() throws -> Int32 {
-        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
-        guard fd >= 0 else { throw Failure("socket() failed") }
-        var address = sockaddr_in()
-        address.sin_family = sa_family_t(AF_INET)
-        address.sin_port = 0
-        address.sin_addr.s_addr = in_addr_t(UInt32(0x7f00_0001).bigEndian)
-        let bound = withUnsafePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
-        }
-        guard bound == 0 else { close(fd); throw Failure("bind() failed") }
-        return fd
-    }
-
-    private static func localPort(_ fd: Int32) throws -> Int {
-        var address = sockaddr_in()
-        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
-        let rc = withUnsafeMutablePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(fd, $0, &length) }
-        }
-        guard rc == 0 else { throw Failure("getsockname() failed") }
-        return Int(UInt16(bigEndian: address.sin_port))
     }
 }
 
