@@ -106,9 +106,7 @@ extension Settings {
         s.milvusHost = r.string("MILVUS_HOST", default: s.milvusHost)
         s.milvusPort = r.integer("MILVUS_PORT", default: s.milvusPort, range: 1...65535)
 
-        if let key = r.raw("LLM_API_KEY"), !key.trimmingWhitespace().isEmpty {
-            s.llmAPIKey = Secret(key)
-        }
+        s.llmAPIKey = r.optionalSecret("LLM_API_KEY")
         if let text = r.raw("LLM_BASE_URL") {
             switch WebAddress.baseURL(text) {
             case .success(let url): s.llmBaseURL = url
@@ -119,18 +117,9 @@ extension Settings {
         s.llmTimeout = r.seconds("LLM_TIMEOUT", default: 60, allowZero: false)
         s.llmMaxRetries = r.integer("LLM_MAX_RETRIES", default: s.llmMaxRetries, range: 0...10)
         s.llmMaxTokens = r.integer("LLM_MAX_TOKENS", default: s.llmMaxTokens, range: 1...32768)
-        if let text = r.raw("RERANK_URL"), !text.trimmingWhitespace().isEmpty {
-            switch WebAddress.baseURL(text) {
-            case .success(let url): s.rerankURL = url
-            case .failure(let invalid): r.report("RERANK_URL", invalid.message)
-            }
-        }
-        if let key = r.raw("RERANK_API_KEY"), !key.trimmingWhitespace().isEmpty {
-            s.rerankAPIKey = Secret(key)
-        }
-        if let model = r.raw("RERANK_MODEL"), !model.trimmingWhitespace().isEmpty {
-            s.rerankModel = model.trimmingWhitespace()
-        }
+        s.rerankURL = r.optionalWebAddress("RERANK_URL")
+        s.rerankAPIKey = r.optionalSecret("RERANK_API_KEY")
+        s.rerankModel = r.optionalText("RERANK_MODEL")
         s.rerankTimeout = r.seconds("RERANK_TIMEOUT", default: 10, allowZero: false)
         s.rateLimitPerMinute = r.integer("RATE_LIMIT_PER_MINUTE", default: s.rateLimitPerMinute, range: 1...Int.max)
         s.rateLimitFailOpen = r.bool("RATE_LIMIT_FAIL_OPEN", default: s.rateLimitFailOpen)
@@ -139,18 +128,9 @@ extension Settings {
         s.sseHeartbeat = r.seconds("SSE_HEARTBEAT_SECONDS", default: 10, allowZero: false)
 
         s.embeddingProvider = r.choice("EMBEDDING_PROVIDER", default: s.embeddingProvider) ?? s.embeddingProvider
-        if let text = r.raw("EMBEDDING_BASE_URL"), !text.trimmingWhitespace().isEmpty {
-            switch WebAddress.baseURL(text) {
-            case .success(let url): s.embeddingBaseURL = url
-            case .failure(let invalid): r.report("EMBEDDING_BASE_URL", invalid.message)
-            }
-        }
-        if let key = r.raw("EMBEDDING_API_KEY"), !key.trimmingWhitespace().isEmpty {
-            s.embeddingAPIKey = Secret(key)
-        }
-        if let model = r.raw("EMBEDDING_MODEL"), !model.trimmingWhitespace().isEmpty {
-            s.embeddingModel = model.trimmingWhitespace()
-        }
+        s.embeddingBaseURL = r.optionalWebAddress("EMBEDDING_BASE_URL")
+        s.embeddingAPIKey = r.optionalSecret("EMBEDDING_API_KEY")
+        s.embeddingModel = r.optionalText("EMBEDDING_MODEL")
         s.embeddingDimension = r.integer("EMBEDDING_DIMENSION", default: s.embeddingDimension, range: 8...4096)
         s.embeddingBatchSize = r.integer("EMBEDDING_BATCH_SIZE", default: s.embeddingBatchSize, range: 1...2048)
         s.embeddingTimeout = r.seconds("EMBEDDING_TIMEOUT", default: 30, allowZero: false)

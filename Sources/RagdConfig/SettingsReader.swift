@@ -56,6 +56,30 @@ struct SettingsReader {
         return value
     }
 
+    /// A value that may be left out: nil when absent or blank, else trimmed.
+    mutating func optionalText(_ key: String) -> String? {
+        guard let value = raw(key)?.trimmingWhitespace(), !value.isEmpty else { return nil }
+        return value
+    }
+
+    /// A secret that may be left out: nil when absent or blank, else taken as written.
+    mutating func optionalSecret(_ key: String) -> Secret? {
+        guard let value = raw(key), !value.trimmingWhitespace().isEmpty else { return nil }
+        return Secret(value)
+    }
+
+    /// An http(s) base URL that may be left out (nil when absent or blank); a bad one is
+    /// reported and also gives nil.
+    mutating func optionalWebAddress(_ key: String) -> String? {
+        guard let text = optionalText(key) else { return nil }
+        switch WebAddress.baseURL(text) {
+        case .success(let url): return url
+        case .failure(let invalid):
+            report(key, invalid.message)
+            return nil
+        }
+    }
+
     /// An integer in `range`, e.g. `WORKERS: "abc" is not an integer (expected 1...256)`.
     mutating func integer(_ key: String, default defaultValue: Int, range: ClosedRange<Int>) -> Int {
         guard let value = raw(key) else { return defaultValue }
