@@ -32,7 +32,7 @@ public struct Question: Sendable {
 /// The passages for a question and the time it took to find them.
 public struct Retrieval: Sendable {
     public var passages: [Passage]
-    /// `embed`, `retrieve` and `rerank` (0 without a reranker).
+    /// `embed`, `retrieve` and, when a reranker ran, `rerank`.
     public var timings: StageTimings
     /// False when no reranker is configured or it failed (then the fused order is kept).
     public var reranked: Bool
@@ -88,8 +88,6 @@ public final class Answerer {
                 logger.warning("rerank failed; keeping the fused order", metadata: ["error": .string(String(describing: error))])
             }
             MetricsRecorder.current?.recordStage("rerank", seconds: (timings.milliseconds("rerank") ?? 0) / 1000)
-        } else {
-            timings.add("rerank", milliseconds: 0)
         }
         let passages = ordered.prefix(question.topK).enumerated().map { index, item in
             Passage(number: index + 1, hit: item.hit, score: item.score)
