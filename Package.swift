@@ -49,6 +49,7 @@ let package = Package(
                                                 .product(name: "Logging", package: "swift-log")]),
         .executableTarget(name: "ragd", dependencies: [
             "RagdApp", "RagdAuth", "RagdConfig", "RagdCore", "RagdMetrics", "RagdPool", "RagdFastCGI", "RagdLog", "RagdPostgres", "RagdStore",
+            "RagdText",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
             .product(name: "Logging", package: "swift-log"),
         ]),
@@ -61,7 +62,7 @@ let package = Package(
         .testTarget(name: "RagdAuthTests", dependencies: ["RagdAuth"]),
         .testTarget(name: "RagdTextTests", dependencies: ["RagdText", "RagdEmbedding", "RagdTesting"]),
         .testTarget(name: "RagdMilvusTests", dependencies: ["RagdMilvus", "RagdTesting"]),
-        .testTarget(name: "RagdStoreTests", dependencies: ["RagdStore", "RagdTesting"]),
+        .testTarget(name: "RagdStoreTests", dependencies: ["RagdStore", "RagdText", "RagdPipeline", "RagdTesting"]),
         .testTarget(name: "RagdPipelineTests", dependencies: ["RagdPipeline"]),
         .testTarget(name: "RagdBackendTests", dependencies: ["RagdPostgres", "RagdRedis", "RagdCurl", "RagdTesting"]),
         .testTarget(name: "RagdLLMTests", dependencies: ["RagdLLM", "RagdTesting"]),

@@ -40,7 +40,10 @@ final class ThreadBackends {
                 MetricsRecorder.current?.recordCache("embedding", result: outcome.rawValue, count: count)
             }
         }
-        retriever = Retriever(store: store, milvus: milvus, embedder: queryEmbedder, collection: settings.milvusCollection)
+        retriever = Retriever(store: store, milvus: milvus, embedder: queryEmbedder, collection: settings.milvusCollection,
+                              fusion: FusionSettings(candidates: settings.searchCandidates, rrfK: settings.searchRRFK,
+                                                     vectorWeight: settings.searchVectorWeight,
+                                                     keywordWeight: settings.searchKeywordWeight))
         answerer = Answerer(retriever: retriever, reranker: try APIContext.makeReranker(settings),
                             chat: try APIContext.makeChatClient(settings))
     }
@@ -146,7 +149,8 @@ final class APIContext: @unchecked Sendable {
             return try OpenAICompatibleEmbedder(
                 baseURL: settings.effectiveEmbeddingBaseURL, apiKey: settings.effectiveEmbeddingAPIKey?.reveal(),
                 model: settings.effectiveEmbeddingModel, dimension: settings.embeddingDimension,
-                batchSize: settings.embeddingBatchSize, timeout: settings.embeddingTimeout)
+                batchSize: settings.embeddingBatchSize, timeout: settings.embeddingTimeout,
+                prefixes: EmbeddingPrefixes(document: settings.embeddingDocumentPrefix, query: settings.embeddingQueryPrefix))
         }
     }
 }

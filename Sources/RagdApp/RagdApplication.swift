@@ -38,6 +38,11 @@ public enum RagdApplication {
                          embedder: try APIContext.makeEmbedder(settings), collection: settings.milvusCollection)
     }
 
+    /// A keyword reindexer on a fresh PostgreSQL connection, for `ragd reindex --keyword-only`.
+    public static func keywordReindexer(settings: Settings) throws -> KeywordReindexer {
+        KeywordReindexer(store: DocumentStore(connection: try PostgresConnection(url: settings.databaseURL.reveal())))
+    }
+
     /// What only the backend libraries can judge (libpq's reading of DATABASE_URL,
     /// hiredis' support for REDIS_URL); run at worker boot and by `ragd check-config`.
     public static func validateForWorkers(settings: Settings) throws {

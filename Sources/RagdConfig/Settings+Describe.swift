@@ -52,6 +52,12 @@ extension Settings: CustomStringConvertible, CustomDebugStringConvertible, Custo
             ("EMBEDDING_DIMENSION", String(embeddingDimension)),
             ("EMBEDDING_BATCH_SIZE", String(embeddingBatchSize)),
             ("EMBEDDING_TIMEOUT", Self.seconds(embeddingTimeout)),
+            ("EMBEDDING_QUERY_PREFIX", quoted(embeddingQueryPrefix)),
+            ("EMBEDDING_DOCUMENT_PREFIX", quoted(embeddingDocumentPrefix)),
+            ("SEARCH_CANDIDATES", String(searchCandidates)),
+            ("SEARCH_RRF_K", Self.decimal(searchRRFK)),
+            ("SEARCH_VECTOR_WEIGHT", Self.decimal(searchVectorWeight)),
+            ("SEARCH_KEYWORD_WEIGHT", Self.decimal(searchKeywordWeight)),
             ("CHUNK_SIZE", String(chunkSize)),
             ("CHUNK_OVERLAP", String(chunkOverlap)),
             ("MILVUS_COLLECTION", milvusCollection),
@@ -107,5 +113,10 @@ extension Settings: CustomStringConvertible, CustomDebugStringConvertible, Custo
         let (whole, attoseconds) = duration.components
         if attoseconds == 0 { return String(whole) }
         return String(Double(whole) + Double(attoseconds) / 1e18)
+    }
+
+    /// `60` rather than `60.0` for whole numbers.
+    static func decimal(_ value: Double) -> String {
+        value == value.rounded() && abs(value) < 1e15 ? String(Int(value)) : String(value)
     }
 }

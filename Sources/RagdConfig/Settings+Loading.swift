@@ -134,6 +134,15 @@ extension Settings {
         s.embeddingDimension = r.integer("EMBEDDING_DIMENSION", default: s.embeddingDimension, range: 8...4096)
         s.embeddingBatchSize = r.integer("EMBEDDING_BATCH_SIZE", default: s.embeddingBatchSize, range: 1...2048)
         s.embeddingTimeout = r.seconds("EMBEDDING_TIMEOUT", default: 30, allowZero: false)
+        s.embeddingQueryPrefix = r.inputPrefix("EMBEDDING_QUERY_PREFIX")
+        s.embeddingDocumentPrefix = r.inputPrefix("EMBEDDING_DOCUMENT_PREFIX")
+        s.searchCandidates = r.integer("SEARCH_CANDIDATES", default: s.searchCandidates, range: 5...500)
+        s.searchRRFK = r.decimal("SEARCH_RRF_K", default: s.searchRRFK, range: 0...1000)
+        s.searchVectorWeight = r.decimal("SEARCH_VECTOR_WEIGHT", default: s.searchVectorWeight, range: 0...10)
+        s.searchKeywordWeight = r.decimal("SEARCH_KEYWORD_WEIGHT", default: s.searchKeywordWeight, range: 0...10)
+        if s.searchVectorWeight == 0 && s.searchKeywordWeight == 0 {
+            r.report("SEARCH_KEYWORD_WEIGHT", "and SEARCH_VECTOR_WEIGHT must not both be 0")
+        }
         s.chunkSize = r.integer("CHUNK_SIZE", default: s.chunkSize, range: 100...20000)
         s.chunkOverlap = r.integer("CHUNK_OVERLAP", default: s.chunkOverlap, range: 0...19999)
         if s.chunkOverlap >= s.chunkSize {

@@ -106,6 +106,22 @@ public struct Settings: Sendable {
     public var embeddingBatchSize: Int = 64
     /// `EMBEDDING_TIMEOUT`: seconds one embeddings request may take. Default 30 s.
     public var embeddingTimeout: Duration = .seconds(30)
+    /// `EMBEDDING_QUERY_PREFIX`: text put before every search query sent to the embeddings
+    /// API (`"query: "` for the e5 family), taken as written. Default `""`.
+    public var embeddingQueryPrefix: String = ""
+    /// `EMBEDDING_DOCUMENT_PREFIX`: text put before every stored passage sent to the
+    /// embeddings API (`"passage: "` for e5), taken as written. Default `""`.
+    public var embeddingDocumentPrefix: String = ""
+    /// `SEARCH_CANDIDATES`: chunks each search leg (vector, keyword) hands to fusion,
+    /// 5...500 (at least `top_k`). Default `50`.
+    public var searchCandidates: Int = 50
+    /// `SEARCH_RRF_K`: the reciprocal-rank-fusion constant: small values favour the top
+    /// of each leg, large ones flatten ranks, 0...1000. Default `60`.
+    public var searchRRFK: Double = 60
+    /// `SEARCH_VECTOR_WEIGHT`: weight of the vector leg in fusion, 0...10. Default `1`.
+    public var searchVectorWeight: Double = 1
+    /// `SEARCH_KEYWORD_WEIGHT`: weight of the keyword (BM25) leg in fusion, 0...10. Default `1`.
+    public var searchKeywordWeight: Double = 1
     /// `CHUNK_SIZE`: most characters in one chunk, 100...20000. Default `800`.
     public var chunkSize: Int = 800
     /// `CHUNK_OVERLAP`: characters repeated between neighbouring chunks, less than

@@ -62,6 +62,18 @@ struct SettingsReader {
         return value
     }
 
+    /// Text put before model inputs (`"query: "`): taken as written, since its trailing
+    /// space matters; empty when absent. Control characters and more than 64 characters
+    /// are refused: a prefix that long is a mistake, not a convention.
+    mutating func inputPrefix(_ key: String) -> String {
+        guard let value = raw(key) else { return "" }
+        guard value.count <= 64, !value.unicodeScalars.contains(where: { $0.properties.generalCategory == .control }) else {
+            report(key, "must be at most 64 characters without control characters (e.g. \"query: \")")
+            return ""
+        }
+        return value
+    }
+
     /// A secret that may be left out: nil when absent or blank, else taken as written.
     mutating func optionalSecret(_ key: String) -> Secret? {
         guard let value = raw(key), !value.trimmingWhitespace().isEmpty else { return nil }
@@ -122,17 +134,37 @@ struct SettingsReader {
     mutating func seconds(_ key: String, default defaultValue: Double, allowZero: Bool) -> Duration {
         let expected = allowZero ? "a number of seconds >= 0" : "a number of seconds > 0"
         guard let value = raw(key) else { return .seconds(defaultValue) }
-        let text = value.trimmingWhitespace()
-        // Only plain decimals: Double() alone would also take "nan", "inf", "1e3" and hex.
-        guard !text.isEmpty, text.allSatisfy({ $0.isASCII && ($0.isNumber || "+-.".contains($0)) }),
-              let number = Double(text), number.isFinite else {
+        guard let number = plainDecimal(value) else {
             report(key, "\(shown(value)) is not a number (expected \(expected), decimals allowed)")
             return .seconds(defaultValue)
         }
         guard number > 0 || (allowZero && number == 0) else {
-            report(key, "\(text) is out of range (expected \(expected))")
+            report(key, "\(value.trimmingWhitespace()) is out of range (expected \(expected))")
             return .seconds(defaultValue)
         }
         return .seconds(number)
+    }
+
+    /// A decimal number within `range`.
+    mutating func decimal(_ key: String, default defaultValue: Double, range: ClosedRange<Double>) -> Double {
+        let expected = "a number in \(range.lowerBound)...\(range.upperBound)"
+        guard let value = raw(key) else { return defaultValue }
+        guard let number = plainDecimal(value) else {
+            report(key, "\(shown(value)) is not a number (expected \(expected), decimals allowed)")
+            return defaultValue
+        }
+        guard range.contains(number) else {
+            report(key, "\(value.trimmingWhitespace()) is out of range (expected \(expected))")
+            return defaultValue
+        }
+        return number
+    }
+
+    /// Only plain decimals: Double() alone would also take "nan", "inf", "1e3" and hex.
+    private func plainDecimal(_ value: String) -> Double? {
+        let text = value.trimmingWhitespace()
+        guard !text.isEmpty, text.allSatisfy({ $0.isASCII && ($0.isNumber || "+-.".contains($0)) }),
+              let number = Double(text), number.isFinite else { return nil }
+        return number
     }
 }

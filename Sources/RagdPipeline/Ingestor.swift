@@ -30,7 +30,8 @@ public struct IngestResult: Sendable {
     public var document: DocumentRecord
     /// True when the tenant already had this content; nothing new was stored.
     public var duplicate: Bool
-    /// `chunk`, `store` (PostgreSQL writes), `embed`, `index` (Milvus insert), `publish`.
+    /// `chunk`, `store` (PostgreSQL writes), `terms` (tokenizing for the keyword index),
+    /// `embed`, `index` (Milvus insert), `publish` (keyword terms and the ready mark).
     public var timings: StageTimings
 }
 
@@ -39,7 +40,8 @@ public struct IngestResult: Sendable {
 ///
 /// The steps: the document and its chunks go into PostgreSQL as `pending` (invisible to
 /// every read) in one transaction; the chunks are embedded; the vectors go into Milvus;
-/// only then is the document marked `ready`. When embedding or Milvus fails, the vectors
+/// only then is the document marked `ready`, in the same transaction that writes its
+/// chunks' terms into the keyword index. When embedding or Milvus fails, the vectors
 /// written so far are deleted and the rows removed; vectors Milvus cannot delete at that
 /// moment (it is down) are queued in `vector_cleanup` and deleted later. Searches join
 /// Milvus hits with ready rows, so a leftover vector is never shown in the meantime.
@@ -93,6 +95,7 @@ public final class Ingestor {
             return result
         }
 
+        let terms = timings.measure("terms") { KeywordTerms.of(chunks.map { (id: $0.id, text: $0.text) }) }
         do {
             let vectors = try timings.measure("embed") { try embedder.embed(chunks.map(\.text), purpose: .document) }
             MetricsRecorder.current?.recordStage("embed", seconds: (timings.milliseconds("embed") ?? 0) / 1000)
@@ -100,7 +103,9 @@ public final class Ingestor {
                 MilvusRow(chunkID: chunk.id, documentID: document.id, tenant: document.tenant, vector: vector)
             }
             _ = try timings.measure("index") { try milvus.insert(collection: collection, rows: rows) }
-            try timings.measure("publish") { try store.markReady(id: document.id, tenant: document.tenant) }
+            try timings.measure("publish") {
+                try store.markReady(id: document.id, tenant: document.tenant, terms: terms, keywordVersion: SearchTokenizer.version)
+            }
         } catch {
             discard(documentID: document.id, tenant: document.tenant, cause: error)
             throw error

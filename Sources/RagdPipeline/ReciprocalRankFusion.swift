@@ -1,7 +1,8 @@
-/// Reciprocal rank fusion (Cormack, Clarke, Buettcher 2009): each ranked list gives an
-/// item `1 / (k + rank)`; the sum orders the fused list. It needs no score calibration
-/// between the legs (cosine similarity and ts_rank are not comparable), which is why
-/// hybrid search uses it.
+/// Weighted reciprocal rank fusion (Cormack, Clarke, Buettcher 2009): each ranked list
+/// gives an item `weight / (k + rank)`; the sum orders the fused list. It needs no score
+/// calibration between the legs (cosine similarity and BM25 are not comparable), which is
+/// why hybrid search uses it. The weights and `k` are settings chosen by measurement
+/// (README, "Retrieval quality").
 public enum ReciprocalRankFusion {
     /// One fused item: its id, fused score and its 1-based rank in each leg (nil if absent).
     public struct Item: Equatable, Sendable {
@@ -10,16 +11,19 @@ public enum ReciprocalRankFusion {
         public var ranks: [Int?]
     }
 
-    /// Fuses `lists` (each best first, ids unique within a list). `k` = 60 as in the paper.
-    /// Ties are broken by the best single rank, then by id, so the order is deterministic.
-    public static func fuse(_ lists: [[String]], k: Double = 60, limit: Int) -> [Item] {
+    /// Fuses `lists` (each best first, ids unique within a list) with `weights` (one per
+    /// list; all 1 when nil). `k` = 60 as in the paper. Ties are broken by the best single
+    /// rank, then by id, so the order is deterministic.
+    public static func fuse(_ lists: [[String]], weights: [Double]? = nil, k: Double = 60, limit: Int) -> [Item] {
+        precondition(weights == nil || weights?.count == lists.count, "one weight per list")
         var items: [String: Item] = [:]
         for (leg, list) in lists.enumerated() {
+            let weight = weights?[leg] ?? 1
             for (index, id) in list.enumerated() {
                 var item = items[id] ?? Item(id: id, score: 0, ranks: Array(repeating: nil, count: lists.count))
                 guard item.ranks[leg] == nil else { continue } // a repeated id counts once
                 item.ranks[leg] = index + 1
-                item.score += 1 / (k + Double(index + 1))
+                item.score += weight / (k + Double(index + 1))
                 items[id] = item
             }
         }

@@ -3,14 +3,15 @@ import RagdEmbedding
 import RagdMetrics
 import RagdMilvus
 import RagdStore
+import RagdText
 
 /// How a search finds passages.
 public enum SearchMode: String, Sendable, CaseIterable {
-    /// Vector and full-text search fused by reciprocal rank fusion.
+    /// Vector and keyword search fused by weighted reciprocal rank fusion.
     case hybrid
     /// Milvus nearest neighbours only.
     case vector
-    /// PostgreSQL full-text search only.
+    /// BM25 keyword search (PostgreSQL, ragd's tokenizer) only.
     case keyword
 }
 
@@ -22,7 +23,7 @@ public struct SearchHit: Sendable, Equatable {
     public var source: String?
     public var ordinal: Int
     public var text: String
-    /// The fused RRF score (or the single leg's RRF score in vector/keyword mode).
+    /// The fused (weighted) RRF score, or the single leg's in vector/keyword mode.
     public var score: Double
     /// 1-based rank in the vector leg and in the keyword leg; nil where absent.
     public var vectorRank: Int?
@@ -42,25 +43,49 @@ public struct SearchHit: Sendable, Equatable {
     }
 }
 
-/// Hybrid retrieval: Milvus (always filtered by tenant) and PostgreSQL full-text search,
-/// fused with reciprocal rank fusion, then resolved against ready rows of the tenant.
+/// How the two legs of a hybrid search are combined (README, "Retrieval quality", has
+/// the measurements behind the defaults).
+public struct FusionSettings: Sendable, Equatable {
+    /// Chunks each leg contributes (at least `top_k`). Default 50.
+    public var candidates: Int
+    /// The RRF constant. Default 60.
+    public var rrfK: Double
+    /// Weight of the vector leg. Default 1.
+    public var vectorWeight: Double
+    /// Weight of the keyword leg. Default 1.
+    public var keywordWeight: Double
+
+    public init(candidates: Int = 50, rrfK: Double = 60, vectorWeight: Double = 1, keywordWeight: Double = 1) {
+        self.candidates = candidates
+        self.rrfK = rrfK
+        self.vectorWeight = vectorWeight
+        self.keywordWeight = keywordWeight
+    }
+}
+
+/// Hybrid retrieval: Milvus (always filtered by tenant) and BM25 over ragd's own terms
+/// in PostgreSQL, fused with weighted reciprocal rank fusion, then resolved against ready
+/// rows of the tenant.
 public final class Retriever {
     let store: DocumentStore
     let milvus: MilvusClient
     let embedder: Embedder
     let collection: String
+    let fusion: FusionSettings
 
-    public init(store: DocumentStore, milvus: MilvusClient, embedder: Embedder, collection: String) {
+    public init(store: DocumentStore, milvus: MilvusClient, embedder: Embedder, collection: String,
+                fusion: FusionSettings = FusionSettings()) {
         self.store = store
         self.milvus = milvus
         self.embedder = embedder
         self.collection = collection
+        self.fusion = fusion
     }
 
     /// - `documentIDs`: restrict to these documents (already tenant-checked or not: every
     ///   leg filters by tenant anyway).
     /// Hits best first, and the time of each stage: `embed` (the query), `vector`
-    /// (Milvus), `keyword` (PostgreSQL full text), `fetch` (chunk rows).
+    /// (Milvus), `keyword` (BM25 in PostgreSQL), `fetch` (chunk rows).
     public func search(tenant: String, query: String, topK: Int, mode: SearchMode,
                        documentIDs: [String]? = nil) throws(PipelineError) -> (hits: [SearchHit], timings: StageTimings) {
         do {
@@ -69,8 +94,10 @@ public final class Retriever {
             defer {
                 MetricsRecorder.current?.recordStage("retrieve", seconds: Double(Clock.monotonicNanoseconds() - started) / 1e9)
             }
-            // Each leg looks deeper than top_k, so fusion has candidates to agree on.
-            let depth = min(max(topK * 4, 20), 200)
+            // Each leg looks deeper than top_k, so fusion has candidates to agree on. The
+            // depth does not depend on top_k, so the first five of a top_k 10 search are
+            // the results of a top_k 5 search.
+            let depth = max(fusion.candidates, topK)
             var vectorIDs: [String] = []
             var keywordIDs: [String] = []
             if mode != .keyword {
@@ -83,10 +110,12 @@ public final class Retriever {
             }
             if mode != .vector {
                 keywordIDs = try timings.measure("keyword") {
-                    try store.keywordSearch(tenant: tenant, query: query, limit: depth, documentIDs: documentIDs).map(\.chunkID)
+                    try store.keywordSearch(tenant: tenant, terms: SearchTokenizer.queryTerms(query), limit: depth,
+                                            documentIDs: documentIDs).map(\.chunkID)
                 }
             }
-            let fused = ReciprocalRankFusion.fuse([vectorIDs, keywordIDs], limit: depth * 2)
+            let fused = ReciprocalRankFusion.fuse([vectorIDs, keywordIDs], weights: [fusion.vectorWeight, fusion.keywordWeight],
+                                                  k: fusion.rrfK, limit: depth * 2)
             // Resolve against ready rows of this tenant: drops vectors of documents that
             // are pending, deleted or (impossibly) another tenant's.
             let rows = Dictionary(uniqueKeysWithValues: try timings.measure("fetch") {

@@ -46,9 +46,16 @@ public final class DocumentStore {
         }
     }
 
-    /// Makes a pending document visible.
-    public func markReady(id: String, tenant: String) throws {
-        try run("UPDATE documents SET status = 'ready', updated_at = now() WHERE id = $1::uuid AND tenant = $2", [id, tenant])
+    /// Makes a pending document visible, with its chunks' terms in the keyword index, in
+    /// one transaction: a document is searchable by both legs or by neither.
+    public func markReady(id: String, tenant: String, terms: [ChunkTerms], keywordVersion: Int) throws {
+        try transaction {
+            try insertTerms(documentID: id, tenant: tenant, terms)
+            try run("""
+                UPDATE documents SET status = 'ready', keyword_version = $3::integer, keyword_terms = $4::bigint, updated_at = now()
+                WHERE id = $1::uuid AND tenant = $2
+                """, [id, tenant, String(keywordVersion), String(terms.reduce(0) { $0 + $1.length })])
+        }
     }
 
     /// Removes a document and its chunks (any state). True if it existed in this tenant.
@@ -98,18 +105,6 @@ public final class DocumentStore {
             """, [documentID, tenant]).rows.map { row in
             ChunkRecord(id: row[0] ?? "", documentID: row[1] ?? "", ordinal: Int(row[2] ?? "") ?? 0, text: row[3] ?? "")
         }
-    }
-
-    /// Full-text search over ready chunks of the tenant: (chunk id, rank), best first.
-    public func keywordSearch(tenant: String, query: String, limit: Int, documentIDs: [String]?) throws -> [(chunkID: String, score: Double)] {
-        let rows = try run("""
-            SELECT c.id::text, ts_rank_cd(c.tsv, q) AS rank
-            FROM chunks c JOIN documents d ON d.id = c.document_id, websearch_to_tsquery('english', $2) AS q
-            WHERE c.tenant = $1 AND d.tenant = $1 AND d.status = 'ready' AND c.tsv @@ q
-              AND ($4::uuid[] IS NULL OR c.document_id = ANY ($4::uuid[]))
-            ORDER BY rank DESC, c.id LIMIT $3::integer
-            """, [tenant, query, String(limit), documentIDs.map(Self.uuidArray)]).rows
-        return rows.map { (chunkID: $0[0] ?? "", score: Double($0[1] ?? "") ?? 0) }
     }
 
     /// The given chunks of ready documents of the tenant, with their documents' titles.

@@ -74,15 +74,81 @@ public enum Migrations {
             FOR EACH ROW EXECUTE FUNCTION bump_corpus_version()
             """,
         ]),
+        // The BM25 keyword index replaces PostgreSQL's full-text search, whose parser
+        // depends on the database locale and keeps a whole run of Chinese as one word.
+        // Terms come from ragd's own tokenizer (RagdText.SearchTokenizer), so the SQL
+        // cannot build them: existing documents keep keyword_version 0 (not in the
+        // keyword index) until `ragd reindex --keyword-only` fills their terms.
+        //
+        // chunk_terms holds one row per (chunk, distinct term) of searchable documents
+        // only: the rows are written in the transaction that makes a document ready, so
+        // no query has to filter pending documents. Document frequencies are counted at
+        // query time from these rows, so they are always exact and no shared counter row
+        // per term becomes a point of contention between concurrent ingests. The tenant's
+        // chunk and term totals (for the average length) live in keyword_stats, kept by
+        // a trigger in the same transaction as the document's change.
+        Migration(version: 3, name: "bm25 keyword index", sql: [
+            "ALTER TABLE chunks DROP COLUMN tsv",
+            "ALTER TABLE documents ADD COLUMN keyword_version integer NOT NULL DEFAULT 0",
+            "ALTER TABLE documents ADD COLUMN keyword_terms bigint NOT NULL DEFAULT 0",
+            """
+            CREATE TABLE chunk_terms (
+                tenant       text NOT NULL,
+                term         text NOT NULL,
+                chunk_id     uuid NOT NULL,
+                document_id  uuid NOT NULL REFERENCES documents (id) ON DELETE CASCADE,
+                tf           integer NOT NULL CHECK (tf > 0),
+                chunk_length integer NOT NULL CHECK (chunk_length > 0)
+            )
+            """,
+            // A query reads the postings of its terms from this index alone.
+            "CREATE INDEX chunk_terms_lookup ON chunk_terms (tenant, term) INCLUDE (chunk_id, document_id, tf, chunk_length)",
+            "CREATE INDEX chunk_terms_document ON chunk_terms (document_id)",
+            """
+            CREATE TABLE keyword_stats (
+                tenant text PRIMARY KEY,
+                chunks bigint NOT NULL,
+                terms  bigint NOT NULL
+            )
+            """,
+            """
+            CREATE FUNCTION follow_keyword_stats() RETURNS trigger LANGUAGE plpgsql AS $$
+            DECLARE
+                delta_chunks bigint := 0;
+                delta_terms  bigint := 0;
+            BEGIN
+                IF TG_OP <> 'INSERT' AND OLD.status = 'ready' AND OLD.keyword_version > 0 THEN
+                    delta_chunks := delta_chunks - OLD.chunk_count;
+                    delta_terms := delta_terms - OLD.keyword_terms;
+                END IF;
+                IF TG_OP <> 'DELETE' AND NEW.status = 'ready' AND NEW.keyword_version > 0 THEN
+                    delta_chunks := delta_chunks + NEW.chunk_count;
+                    delta_terms := delta_terms + NEW.keyword_terms;
+                END IF;
+                IF delta_chunks <> 0 OR delta_terms <> 0 THEN
+                    INSERT INTO keyword_stats AS s (tenant, chunks, terms)
+                    VALUES (COALESCE(NEW.tenant, OLD.tenant), delta_chunks, delta_terms)
+                    ON CONFLICT (tenant) DO UPDATE SET chunks = s.chunks + delta_chunks, terms = s.terms + delta_terms;
+                END IF;
+                RETURN NULL;
+            END
+            $$
+            """,
+            """
+            CREATE TRIGGER documents_keyword_stats AFTER INSERT OR UPDATE OR DELETE ON documents
+            FOR EACH ROW EXECUTE FUNCTION follow_keyword_stats()
+            """,
+        ]),
     ]
 
     /// A lock id of our own for `pg_advisory_lock`, so that several pods starting at once
     /// run the migrations one after another instead of racing.
     static let lockID = "7264640001"
 
-    /// Applies what is missing; returns the versions applied now.
+    /// Applies what is missing, up to `through` (all when nil; tests stop early to build a
+    /// database as an older release left it); returns the versions applied now.
     @discardableResult
-    public static func run(on connection: PostgresConnection) throws -> [Int] {
+    public static func run(on connection: PostgresConnection, through: Int? = nil) throws -> [Int] {
         try connection.query("SELECT pg_advisory_lock($1::bigint)", [lockID])
         defer { _ = try? connection.query("SELECT pg_advisory_unlock($1::bigint)", [lockID]) }
         try connection.query("""
@@ -94,7 +160,7 @@ public enum Migrations {
             """)
         let applied = Set(try connection.query("SELECT version FROM schema_migrations").rows.compactMap { $0[0].flatMap(Int.init) })
         var done: [Int] = []
-        for migration in all where !applied.contains(migration.version) {
+        for migration in all where !applied.contains(migration.version) && migration.version <= (through ?? .max) {
             try connection.query("BEGIN")
             do {
                 for statement in migration.sql { try connection.query(statement) }

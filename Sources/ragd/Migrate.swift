@@ -4,6 +4,7 @@ import RagdConfig
 import RagdLog
 import RagdPostgres
 import RagdStore
+import RagdText
 
 /// `ragd migrate`: applies the database migrations this build knows. Safe to run from
 /// several pods at once (an advisory lock serializes them).
@@ -14,8 +15,12 @@ struct Migrate: ParsableCommand {
         let settings = try loadSettingsOrExit()
         RagdLogging.bootstrap(level: settings.loggerLevel)
         do {
-            let applied = try migrateDatabase(settings)
-            print(applied.isEmpty ? "database schema is current" : "applied migrations: \(applied.map(String.init).joined(separator: ", "))")
+            let result = try migrateDatabase(settings)
+            print(result.applied.isEmpty ? "database schema is current"
+                                         : "applied migrations: \(result.applied.map(String.init).joined(separator: ", "))")
+            if result.documentsLackingKeywordIndex > 0 {
+                print("\(result.documentsLackingKeywordIndex) documents are not in the keyword index yet: run `ragd reindex --keyword-only`")
+            }
         } catch {
             printError("migrate: \(error)")
             throw ExitCode(1)
@@ -23,11 +28,15 @@ struct Migrate: ParsableCommand {
     }
 }
 
-/// Opens a connection, applies missing migrations and closes it. The master calls this
-/// before forking (MIGRATE_ON_START), so no connection is ever inherited by a worker.
-func migrateDatabase(_ settings: Settings) throws -> [Int] {
+/// Opens a connection, applies missing migrations, counts the ready documents whose
+/// keyword terms are missing or from another tokenizer version (they are found by the
+/// vector leg only until `ragd reindex --keyword-only`), and closes it. The master calls
+/// this before forking (MIGRATE_ON_START), so no connection is ever inherited by a worker.
+func migrateDatabase(_ settings: Settings) throws -> (applied: [Int], documentsLackingKeywordIndex: Int) {
     let connection = try PostgresConnection(url: settings.databaseURL.reveal(),
                                             options: .init(connectTimeout: .seconds(10)))
     defer { connection.close() }
-    return try Migrations.run(on: connection)
+    let applied = try Migrations.run(on: connection)
+    let stale = try DocumentStore(connection: connection).countDocumentsNeedingKeywordIndex(version: SearchTokenizer.version)
+    return (applied, stale)
 }

@@ -29,8 +29,13 @@ struct Serve: ParsableCommand {
 
         if settings.migrateOnStart {
             do {
-                let applied = try migrateDatabase(settings)
-                logger.info("database migrations", metadata: ["applied": .array(applied.map { .stringConvertible($0) })])
+                let result = try migrateDatabase(settings)
+                logger.info("database migrations", metadata: ["applied": .array(result.applied.map { .stringConvertible($0) })])
+                if result.documentsLackingKeywordIndex > 0 {
+                    logger.warning("documents are missing from the keyword index; run `ragd reindex --keyword-only`", metadata: [
+                        "documents": .stringConvertible(result.documentsLackingKeywordIndex),
+                    ])
+                }
             } catch {
                 logger.critical("database migrations failed", metadata: ["error": .string(String(describing: error))])
                 throw ExitCode(1)

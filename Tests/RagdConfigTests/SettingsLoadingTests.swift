@@ -373,6 +373,32 @@ struct SettingsLoadingTests {
         #expect(local.describe().first { $0.key == "EMBEDDING_API_KEY" }?.value == "(unset)")
     }
 
+    @Test func embeddingPrefixesAreTakenAsWrittenAndFusionSettingsAreNumbers() throws {
+        let s = try Settings.load(environment: Fixture.environment([
+            "EMBEDDING_QUERY_PREFIX": "query: ", "EMBEDDING_DOCUMENT_PREFIX": "passage: ",
+            "SEARCH_CANDIDATES": "80", "SEARCH_RRF_K": "7.5", "SEARCH_VECTOR_WEIGHT": "0.5", "SEARCH_KEYWORD_WEIGHT": "2",
+        ]), currentDirectory: "/nonexistent")
+        #expect(s.embeddingQueryPrefix == "query: ", "the trailing space is part of the prefix")
+        #expect(s.embeddingDocumentPrefix == "passage: ")
+        #expect(s.searchCandidates == 80 && s.searchRRFK == 7.5 && s.searchVectorWeight == 0.5 && s.searchKeywordWeight == 2)
+        let rows = Dictionary(uniqueKeysWithValues: s.describe().map { ($0.key, $0.value) })
+        #expect(rows["EMBEDDING_QUERY_PREFIX"] == "\"query: \"")
+        #expect(rows["SEARCH_RRF_K"] == "7.5" && rows["SEARCH_KEYWORD_WEIGHT"] == "2")
+        let defaults = try Settings.load(environment: Fixture.minimal, currentDirectory: "/nonexistent")
+        #expect(defaults.embeddingQueryPrefix == "" && defaults.embeddingDocumentPrefix == "")
+    }
+
+    @Test func badPrefixAndFusionValuesAreNamed() {
+        let problems = Fixture.problems(Fixture.environment([
+            "EMBEDDING_QUERY_PREFIX": "line\nbreak", "EMBEDDING_DOCUMENT_PREFIX": String(repeating: "p", count: 65),
+            "SEARCH_CANDIDATES": "4", "SEARCH_RRF_K": "nan", "SEARCH_VECTOR_WEIGHT": "0", "SEARCH_KEYWORD_WEIGHT": "0",
+        ]))
+        for key in ["EMBEDDING_QUERY_PREFIX", "EMBEDDING_DOCUMENT_PREFIX", "SEARCH_CANDIDATES", "SEARCH_RRF_K", "SEARCH_KEYWORD_WEIGHT"] {
+            #expect(problems.contains { $0.key == key }, "\(key) in \(problems)")
+        }
+        #expect(Fixture.problems(Fixture.environment(["SEARCH_KEYWORD_WEIGHT": "11"])).contains { $0.key == "SEARCH_KEYWORD_WEIGHT" })
+    }
+
     @Test func badIngestionValuesAreNamed() {
         let problems = Fixture.problems(Fixture.environment([
             "EMBEDDING_PROVIDER": "magic", "CHUNK_SIZE": "500", "CHUNK_OVERLAP": "500", "MILVUS_COLLECTION": "bad-name",

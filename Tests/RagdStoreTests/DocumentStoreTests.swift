@@ -2,6 +2,7 @@ import Foundation
 import RagdCore
 import RagdPostgres
 import RagdStore
+import RagdText
 import Testing
 
 /// A fresh database per test suite run, on the PostgreSQL the test environment names.
@@ -10,14 +11,18 @@ final class TestDatabase: @unchecked Sendable {
     let name: String
     private let adminURL: String
 
-    init() throws {
+    /// `locale`: the new database's LC_COLLATE and LC_CTYPE (e.g. "C", "C.UTF-8"); nil
+    /// inherits the server's default.
+    init(locale: String? = nil) throws {
         guard let base = ProcessInfo.processInfo.environment["DATABASE_URL"] else {
             throw TestError("DATABASE_URL is not set: run the tests through scripts/test.sh (it starts PostgreSQL)")
         }
         adminURL = base
         name = "ragd_test_" + Identifier.uuid().replacingOccurrences(of: "-", with: "").prefix(12)
         let admin = try PostgresConnection(url: base)
-        try admin.query("CREATE DATABASE \(name)") // name is ours: lowercase hex
+        // The name is ours (lowercase hex) and the locales are the tests' own constants.
+        let options = locale.map { " TEMPLATE template0 ENCODING 'UTF8' LC_COLLATE '\($0)' LC_CTYPE '\($0)'" } ?? ""
+        try admin.query("CREATE DATABASE \(name)\(options)")
         admin.close()
         url = Self.replaceDatabase(in: base, with: name)
     }
@@ -59,6 +64,18 @@ final class DocumentStoreTests {
         database.drop()
     }
 
+    /// Marks a pending document ready with its chunks' terms, as the ingest pipeline does.
+    func publish(_ document: NewDocument, _ chunks: [NewChunk]) throws {
+        try store.markReady(id: document.id, tenant: document.tenant, terms: chunks.map { chunk in
+            let (counts, length) = SearchTokenizer.termFrequencies(chunk.text)
+            return ChunkTerms(chunkID: chunk.id, counts: counts, length: length)
+        }, keywordVersion: SearchTokenizer.version)
+    }
+
+    func keywordSearch(_ tenant: String, _ query: String) throws -> [(chunkID: String, score: Double)] {
+        try store.keywordSearch(tenant: tenant, terms: SearchTokenizer.queryTerms(query), limit: 5, documentIDs: nil)
+    }
+
     func newDocument(tenant: String, text: String) -> (NewDocument, [NewChunk]) {
         let id = Identifier.uuid()
         let chunks = text.split(separator: "\n").enumerated().map { NewChunk(id: Identifier.uuid(), ordinal: $0.offset, text: String($0.element)) }
@@ -92,10 +109,10 @@ final class DocumentStoreTests {
         #expect(try store.insertPending(document, chunks: chunks))
         #expect(try store.document(id: document.id, tenant: "a") == nil)
         #expect(try store.listDocuments(tenant: "a", limit: 10, after: nil).isEmpty)
-        #expect(try store.keywordSearch(tenant: "a", query: "gamma", limit: 5, documentIDs: nil).isEmpty)
-        try store.markReady(id: document.id, tenant: "a")
+        #expect(try keywordSearch("a", "gamma").isEmpty)
+        try publish(document, chunks)
         #expect(try store.document(id: document.id, tenant: "a")?.chunkCount == 2)
-        #expect(try store.keywordSearch(tenant: "a", query: "gamma", limit: 5, documentIDs: nil).count == 1)
+        #expect(try keywordSearch("a", "gamma").count == 1)
     }
 
     /// Cached answers are keyed by the corpus version: every change to a tenant's
@@ -106,7 +123,7 @@ final class DocumentStoreTests {
         #expect(try store.insertPending(document, chunks: chunks))
         let afterInsert = try store.corpusVersion(tenant: "cv")
         #expect(afterInsert > 0)
-        try store.markReady(id: document.id, tenant: "cv")
+        try publish(document, chunks)
         let afterReady = try store.corpusVersion(tenant: "cv")
         #expect(afterReady > afterInsert)
         #expect(try store.corpusVersion(tenant: "cv-other") == 0)
@@ -132,11 +149,12 @@ final class DocumentStoreTests {
     @Test func everyReadIsScopedToTheTenant() throws {
         let (document, chunks) = newDocument(tenant: "alice", text: "secret plans of alice\nmore secret plans")
         #expect(try store.insertPending(document, chunks: chunks))
-        try store.markReady(id: document.id, tenant: "alice")
+        try publish(document, chunks)
         #expect(try store.document(id: document.id, tenant: "bob") == nil)
         #expect(try store.chunks(documentID: document.id, tenant: "bob", limit: 10, offset: 0).isEmpty)
         #expect(try store.chunks(ids: chunks.map(\.id), tenant: "bob").isEmpty)
-        #expect(try store.keywordSearch(tenant: "bob", query: "secret plans", limit: 5, documentIDs: nil).isEmpty)
+        #expect(try keywordSearch("bob", "secret plans").isEmpty)
+        #expect(try keywordSearch("alice", "secret plans").count == 2)
         #expect(try store.listDocuments(tenant: "bob", limit: 10, after: nil).isEmpty)
         #expect(try store.deleteDocument(id: document.id, tenant: "bob") == false)
         #expect(try store.document(id: document.id, tenant: "alice") != nil)
@@ -147,7 +165,7 @@ final class DocumentStoreTests {
         let text = "Robert'); DROP TABLE documents;--\n\\x00 \" ' $1 $$ quoted $$"
         let (document, chunks) = newDocument(tenant: "a", text: text)
         #expect(try store.insertPending(document, chunks: chunks))
-        try store.markReady(id: document.id, tenant: "a")
+        try publish(document, chunks)
         let stored = try store.chunks(documentID: document.id, tenant: "a", limit: 10, offset: 0).map(\.text)
         #expect(stored == text.split(separator: "\n").map(String.init))
     }
@@ -157,7 +175,7 @@ final class DocumentStoreTests {
         for i in 0..<7 {
             let (document, chunks) = newDocument(tenant: "pager", text: "page document \(i)")
             #expect(try store.insertPending(document, chunks: chunks))
-            try store.markReady(id: document.id, tenant: "pager")
+            try publish(document, chunks)
             ids.append(document.id)
         }
         var seen: [String] = []
@@ -176,7 +194,7 @@ final class DocumentStoreTests {
     @Test func deleteRemovesChunksToo() throws {
         let (document, chunks) = newDocument(tenant: "a", text: "to be deleted\nsoon")
         #expect(try store.insertPending(document, chunks: chunks))
-        try store.markReady(id: document.id, tenant: "a")
+        try publish(document, chunks)
         #expect(try store.deleteDocument(id: document.id, tenant: "a"))
         #expect(try store.allChunks(documentID: document.id, tenant: "a").isEmpty)
         #expect(try store.document(id: document.id, tenant: "a") == nil)

@@ -1,0 +1,155 @@
+import Foundation
+
+/// The one tokenizer of the keyword index: documents and queries go through the same code,
+/// so a word is found exactly when it was indexed, whatever the database's locale.
+///
+/// In order:
+/// * **NFKC** (Unicode compatibility normalisation): full-width "ＡＢＣ１２３" is "ABC123",
+///   half-width katakana become full-width, ligatures ("ﬁ") and circled or
+///   superscript digits become plain letters and digits;
+/// * **case folding** (Unicode lower-case mapping);
+/// * **word boundaries by Unicode category**: a word is a run of letters, digits and
+///   combining marks of any script; everything else (punctuation of any script, symbols,
+///   emoji, white space, `_`) separates words, so "company’s", "grew—fast" and "«Zorblat»"
+///   give "company", "grew", "fast", "zorblat";
+/// * **CJK** (Han, kana, Hangul): a run of them becomes overlapping character bigrams
+///   ("全文检索" → "全文", "文检", "检索"); a lone character stays a unigram. Mixed text
+///   ("用Python写脚本") is split where the script changes, in one pass;
+/// * **English**: stop words ("the", "how", "do") are dropped, and words of the letters
+///   a-z are reduced by the Porter stemmer ("running" → "run", "connections" → "connect");
+/// * a word longer than `maxTermLength` characters is cut to that length (a 10,000-letter
+///   "word" is one bounded term, not a huge index key).
+///
+/// Changing what this produces changes the index: bump `version`, and `ragd reindex
+/// --keyword-only` rebuilds the terms of every document.
+public enum SearchTokenizer {
+    /// The version of the terms this tokenizer produces, stored with every indexed
+    /// document so that an index built by an older tokenizer is known to be stale.
+    public static let version = 1
+
+    /// Longest term kept, in characters.
+    public static let maxTermLength = 40
+
+    /// The terms of `text`, in order, repeats kept.
+    public static func terms(_ text: String) -> [String] {
+        var terms: [String] = []
+        forEachTerm(in: text) { terms.append($0) }
+        return terms
+    }
+
+    /// Each distinct term of `text` with its count, and the number of terms in all (the
+    /// length BM25 normalises by).
+    public static func termFrequencies(_ text: String) -> (counts: [String: Int], length: Int) {
+        var counts: [String: Int] = [:]
+        var length = 0
+        forEachTerm(in: text) { term in
+            counts[term, default: 0] += 1
+            length += 1
+        }
+        return (counts, length)
+    }
+
+    /// The distinct terms of a query, in first-seen order.
+    public static func queryTerms(_ text: String) -> [String] {
+        var seen = Set<String>()
+        return terms(text).filter { seen.insert($0).inserted }
+    }
+
+    // MARK: the scan
+
+    private enum Kind { case separator, word, cjk }
+
+    static func forEachTerm(in text: String, _ emit: (String) -> Void) {
+        let normalized = text.utf8.allSatisfy({ $0 < 0x80 }) ? text : text.precomposedStringWithCompatibilityMapping
+        var word = String.UnicodeScalarView()
+        var cjkRun: [Unicode.Scalar] = []
+
+        func flushWord() {
+            guard !word.isEmpty else { return }
+            emitWord(String(word), emit)
+            word.removeAll(keepingCapacity: true)
+        }
+        func flushCJK() {
+            guard !cjkRun.isEmpty else { return }
+            if cjkRun.count == 1 {
+                emit(String(cjkRun[0]))
+            } else {
+                for index in 0..<(cjkRun.count - 1) {
+                    var bigram = String.UnicodeScalarView()
+                    bigram.append(cjkRun[index])
+                    bigram.append(cjkRun[index + 1])
+                    emit(String(bigram))
+                }
+            }
+            cjkRun.removeAll(keepingCapacity: true)
+        }
+
+        for scalar in normalized.unicodeScalars {
+            switch kind(of: scalar) {
+            case .word:
+                flushCJK()
+                for lower in scalar.properties.lowercaseMapping.unicodeScalars { word.append(lower) }
+            case .cjk:
+                flushWord()
+                cjkRun.append(scalar)
+            case .separator:
+                flushWord()
+                flushCJK()
+            }
+        }
+        flushWord()
+        flushCJK()
+    }
+
+    /// A finished word: cut if too long, dropped if a stop word, stemmed if English.
+    private static func emitWord(_ word: String, _ emit: (String) -> Void) {
+        var word = word
+        if word.unicodeScalars.count > maxTermLength {
+            word = String(String.UnicodeScalarView(word.unicodeScalars.prefix(maxTermLength)))
+        }
+        var ascii = true, letters = true
+        for byte in word.utf8 {
+            if byte >= 0x80 { ascii = false; letters = false; break }
+            if !(0x61...0x7A).contains(byte) { letters = false }
+        }
+        if ascii, EnglishStopWords.contains(word) { return }
+        emit(letters ? PorterStemmer.stem(word) : word)
+    }
+
+    @inline(__always)
+    private static func kind(of scalar: Unicode.Scalar) -> Kind {
+        let v = scalar.value
+        if v < 0x80 {
+            // ASCII letters and digits; `_` and all else separate.
+            if (0x61...0x7A).contains(v) || (0x41...0x5A).contains(v) || (0x30...0x39).contains(v) { return .word }
+            return .separator
+        }
+        if isBigramScript(v) { return .cjk }
+        switch scalar.properties.generalCategory {
+        case .uppercaseLetter, .lowercaseLetter, .titlecaseLetter, .modifierLetter, .otherLetter,
+             .decimalNumber, .letterNumber, .otherNumber,
+             .nonspacingMark, .spacingMark, .enclosingMark:
+            return .word
+        default:
+            return .separator
+        }
+    }
+
+    /// Scripts written without spaces between words (Han, Hiragana, Katakana) and Hangul,
+    /// indexed as character bigrams. The prolonged-sound mark and the iteration marks
+    /// belong to the run they are in.
+    @inline(__always)
+    static func isBigramScript(_ v: UInt32) -> Bool {
+        if v < 0x1100 { return false }
+        return (0x1100...0x11FF).contains(v)      // Hangul Jamo
+            || (0x3005...0x3007).contains(v)      // 々 〆 〇
+            || (0x3040...0x30FF).contains(v)      // Hiragana, Katakana (ー included)
+            || (0x3130...0x318F).contains(v)      // Hangul compatibility Jamo
+            || (0x31F0...0x31FF).contains(v)      // Katakana phonetic extensions
+            || (0x3400...0x4DBF).contains(v)      // CJK extension A
+            || (0x4E00...0x9FFF).contains(v)      // CJK unified ideographs
+            || (0xAC00...0xD7AF).contains(v)      // Hangul syllables
+            || (0xF900...0xFAFF).contains(v)      // CJK compatibility ideographs
+            || (0x20000...0x3FFFF).contains(v)    // CJK extensions B and later
+    }
+}
