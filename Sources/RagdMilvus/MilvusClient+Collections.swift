@@ -42,7 +42,7 @@ extension MilvusClient {
         let existing = try checkLayout(found, name: name)
         guard existing == dimension else {
             throw MilvusError(.dimensionMismatch,
-                              "Milvus collection \(name) stores \(existing)-dimensional vectors, but the embedder produces \(dimension)-dimensional ones; use another collection or reindex")
+                              "Milvus collection \(name) stores \(existing)-dimensional vectors, but the embedder produces \(dimension)-dimensional ones; set MILVUS_COLLECTION to another collection, or run `ragd reindex` to rebuild this one")
         }
         dimensions[name] = dimension
         try waitUntilLoaded(name, state: found.load ?? "")

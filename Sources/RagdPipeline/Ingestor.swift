@@ -95,7 +95,7 @@ public final class Ingestor {
             return result
         }
 
-        let terms = timings.measure("terms") { KeywordTerms.of(chunks.map { (id: $0.id, text: $0.text) }) }
+        let terms = timings.measure("terms") { KeywordTerms.of(chunks.map { (id: $0.id, text: $0.text) }, title: document.title) }
         do {
             let vectors = try timings.measure("embed") { try embedder.embed(chunks.map(\.text), purpose: .document) }
             MetricsRecorder.current?.recordStage("embed", seconds: (timings.milliseconds("embed") ?? 0) / 1000)

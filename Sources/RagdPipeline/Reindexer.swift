@@ -69,7 +69,7 @@ public struct KeywordReindexer {
                 if batch.isEmpty { break }
                 for document in batch {
                     let rows = try store.allChunks(documentID: document.id, tenant: document.tenant)
-                    let terms = KeywordTerms.of(rows.map { (id: $0.id, text: $0.text) })
+                    let terms = KeywordTerms.of(rows.map { (id: $0.id, text: $0.text) }, title: document.title)
                     // A document deleted meanwhile is simply skipped.
                     if try store.replaceTerms(documentID: document.id, tenant: document.tenant, terms: terms,
                                               keywordVersion: SearchTokenizer.version) {

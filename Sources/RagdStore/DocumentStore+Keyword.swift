@@ -21,13 +21,32 @@ public struct ChunkTerms: Sendable, Equatable {
 /// score(chunk) = Σ over the query's terms t in the chunk of
 ///     idf(t) · tf · (k1 + 1) / (tf + k1 · (1 − b + b · length / average length))
 /// with idf(t) = ln(1 + (N − df + 0.5) / (df + 0.5)) (Lucene's, never negative), N and the
-/// average length from the tenant's `keyword_stats`, df counted over the tenant's postings.
-/// Any query term may match (OR); chunks matching more and rarer terms rank higher.
+/// average length from the tenant's `keyword_stats`, df from its `keyword_terms`. Any
+/// query term may match (OR); chunks matching more and rarer terms rank higher.
+///
+/// Two steps keep a query's cost bounded whatever the corpus: candidates are gathered
+/// from the best `postingsPerTerm` postings of each term (by `impact`, the term's BM25
+/// weight in the chunk without IDF), then the best `rescored` of them get their exact
+/// score from all their query terms. A chunk can be missed only if it is outside the top
+/// postings of every rare term it holds, which does not happen to a chunk that belongs
+/// in the first results; a term too common to read whole weighs almost nothing. (The
+/// rescoring looks rows up by chunk id alone: candidates are the tenant's already, and
+/// chunk ids are unique across tenants.)
 extension DocumentStore {
     /// Term-frequency saturation: how fast repeats of a term stop adding to the score.
     public static let bm25K1 = 1.2
     /// Length normalisation: 0 ignores the chunk's length, 1 divides by it fully.
     public static let bm25B = 0.75
+    /// Postings read per query term, best impact first.
+    public static let postingsPerTerm = 1000
+    /// Candidates whose exact score is computed (at least the limit asked for).
+    public static let rescored = 200
+
+    /// The part of BM25 after the IDF, as SQL over the given float8 expressions for the
+    /// term frequency, the chunk's length and the average length.
+    static func termWeightSQL(tf: String, length: String, average: String) -> String {
+        "\(tf) * \(bm25K1 + 1)::float8 / (\(tf) + \(bm25K1)::float8 * (\(1 - bm25B)::float8 + \(bm25B)::float8 * \(length) / \(average)))"
+    }
 
     /// The best `limit` ready chunks of the tenant for `terms` (distinct query terms), as
     /// (chunk id, BM25 score), best first; ties by chunk id. `documentIDs` restricts the
@@ -35,27 +54,39 @@ extension DocumentStore {
     public func keywordSearch(tenant: String, terms: [String], limit: Int, documentIDs: [String]?) throws -> [(chunkID: String, score: Double)] {
         guard !terms.isEmpty, limit > 0 else { return [] }
         if let documentIDs, documentIDs.isEmpty { return [] }
-        let k1 = Self.bm25K1, b = Self.bm25B
         // The restriction is a semi-join against the unnested ids, so a long list costs
         // one hash, not a scan of the list per posting.
-        let restriction = documentIDs == nil ? "" : "WHERE m.document_id IN (SELECT unnest($4::uuid[]))"
-        var params: [String?] = [tenant, Self.textArray(terms), String(limit)]
+        let restriction = documentIDs == nil ? "" : "AND p.document_id IN (SELECT unnest($6::uuid[]))"
+        var params: [String?] = [tenant, Self.textArray(terms), String(limit), String(Self.postingsPerTerm),
+                                 String(max(Self.rescored, limit))]
         if let documentIDs { params.append(Self.uuidArray(documentIDs)) }
         let rows = try run("""
             WITH stats AS (
-                SELECT chunks::float8 AS n, greatest(terms::float8 / greatest(chunks, 1), 1) AS average_length
+                SELECT chunks::float8 AS n, greatest(terms::float8 / greatest(chunks, 1), 1) AS avg
                 FROM keyword_stats WHERE tenant = $1
-            ), matches AS (
-                SELECT p.chunk_id, p.document_id, p.tf, p.chunk_length, count(*) OVER (PARTITION BY p.term) AS df
-                FROM chunk_terms p WHERE p.tenant = $1 AND p.term = ANY ($2::text[])
+            ), query AS (
+                SELECT k.term, ln(1 + (s.n - k.df + 0.5) / (k.df + 0.5)) AS idf
+                FROM keyword_terms k CROSS JOIN stats s
+                WHERE k.tenant = $1 AND k.term = ANY ($2::text[]) AND k.df > 0
+            ), candidates AS (
+                SELECT p.chunk_id, sum(q.idf * \(Self.termWeightSQL(tf: "p.tf", length: "p.len", average: "s.avg"))) AS partial
+                FROM query q CROSS JOIN stats s CROSS JOIN LATERAL (
+                    SELECT p.chunk_id, p.tf::float8 AS tf, p.chunk_length::float8 AS len
+                    FROM chunk_terms p
+                    WHERE p.tenant = $1 AND p.term = q.term \(restriction)
+                    ORDER BY p.impact DESC LIMIT $4::integer
+                ) p
+                GROUP BY p.chunk_id
+                ORDER BY partial DESC, p.chunk_id LIMIT $5::integer
             )
-            SELECT m.chunk_id::text,
-                   sum(ln(1 + (s.n - m.df + 0.5) / (m.df + 0.5))
-                       * m.tf * \(k1 + 1) / (m.tf + \(k1) * (\(1 - b) + \(b) * m.chunk_length / s.average_length))) AS score
-            FROM matches m CROSS JOIN stats s
-            \(restriction)
-            GROUP BY m.chunk_id
-            ORDER BY score DESC, m.chunk_id
+            SELECT c.chunk_id::text, sum(q.idf * \(Self.termWeightSQL(tf: "p.tf", length: "p.len", average: "s.avg"))) AS score
+            FROM candidates c CROSS JOIN query q CROSS JOIN stats s
+            CROSS JOIN LATERAL (
+                SELECT p.tf::float8 AS tf, p.chunk_length::float8 AS len FROM chunk_terms p
+                WHERE p.chunk_id = c.chunk_id AND p.term = q.term
+            ) p
+            GROUP BY c.chunk_id
+            ORDER BY score DESC, c.chunk_id
             LIMIT $3::integer
             """, params).rows
         return rows.map { (chunkID: $0[0] ?? "", score: Double($0[1] ?? "") ?? 0) }
@@ -71,18 +102,18 @@ extension DocumentStore {
                 WHERE id = $1::uuid AND tenant = $2 AND status = 'ready'
                 """, [documentID, tenant, String(keywordVersion), String(terms.reduce(0) { $0 + $1.length })])
             guard updated.affectedRows == 1 else { return false }
-            try run("DELETE FROM chunk_terms WHERE document_id = $1::uuid AND tenant = $2", [documentID, tenant])
+            try deleteTerms(documentID: documentID, tenant: tenant)
             try insertTerms(documentID: documentID, tenant: tenant, terms)
             return true
         }
     }
 
     /// Ready documents whose terms were built by another tokenizer version (or never).
-    public func documentsNeedingKeywordIndex(version: Int, limit: Int) throws -> [(id: String, tenant: String)] {
+    public func documentsNeedingKeywordIndex(version: Int, limit: Int) throws -> [(id: String, tenant: String, title: String)] {
         try run("""
-            SELECT id::text, tenant FROM documents WHERE status = 'ready' AND keyword_version <> $1::integer
+            SELECT id::text, tenant, title FROM documents WHERE status = 'ready' AND keyword_version <> $1::integer
             ORDER BY created_at, id LIMIT $2::integer
-            """, [String(version), String(limit)]).rows.map { (id: $0[0] ?? "", tenant: $0[1] ?? "") }
+            """, [String(version), String(limit)]).rows.map { (id: $0[0] ?? "", tenant: $0[1] ?? "", title: $0[2] ?? "") }
     }
 
     /// How many ready documents are missing from the keyword index at `version`.
@@ -92,9 +123,14 @@ extension DocumentStore {
     }
 
     /// One statement for all postings of a document: parallel arrays unnested server-side.
+    /// Each posting's impact uses the tenant's average chunk length now (this document's
+    /// own for the tenant's first), which is what orders a term's postings for queries.
     func insertTerms(documentID: String, tenant: String, _ terms: [ChunkTerms]) throws {
         var termColumn: [String] = [], chunkColumn: [String] = [], tfColumn: [String] = [], lengthColumn: [String] = []
+        var chunks = 0, length = 0
         for chunk in terms where chunk.length > 0 {
+            chunks += 1
+            length += chunk.length
             for (term, count) in chunk.counts.sorted(by: { $0.key < $1.key }) {
                 termColumn.append(term)
                 chunkColumn.append(chunk.chunkID)
@@ -103,12 +139,26 @@ extension DocumentStore {
             }
         }
         guard !termColumn.isEmpty else { return }
+        let impact = Self.termWeightSQL(tf: "t.tf::float8", length: "t.chunk_length::float8", average: "a.avg")
         try run("""
-            INSERT INTO chunk_terms (tenant, term, chunk_id, document_id, tf, chunk_length)
-            SELECT $1, t.term, t.chunk_id, $2::uuid, t.tf, t.chunk_length
-            FROM unnest($3::text[], $4::uuid[], $5::integer[], $6::integer[]) AS t (term, chunk_id, tf, chunk_length)
+            WITH a AS (
+                SELECT coalesce((SELECT terms::float8 / nullif(chunks, 0) FROM keyword_stats WHERE tenant = $1), $7::float8) AS avg
+            )
+            INSERT INTO chunk_terms (tenant, term, chunk_id, document_id, tf, chunk_length, impact)
+            SELECT $1, t.term, t.chunk_id, $2::uuid, t.tf, t.chunk_length, \(impact)
+            FROM unnest($3::text[], $4::uuid[], $5::integer[], $6::integer[]) AS t (term, chunk_id, tf, chunk_length) CROSS JOIN a
             """, [tenant, documentID, Self.textArray(termColumn), Self.uuidArray(chunkColumn),
-                  "{" + tfColumn.joined(separator: ",") + "}", "{" + lengthColumn.joined(separator: ",") + "}"])
+                  "{" + tfColumn.joined(separator: ",") + "}", "{" + lengthColumn.joined(separator: ",") + "}",
+                  String(Double(length) / Double(max(chunks, 1)))])
+    }
+
+    /// Removes a document's postings in one statement, so the df trigger updates each
+    /// term once, in order.
+    func deleteTerms(documentID: String, tenant: String) throws {
+        try run("""
+            DELETE FROM chunk_terms WHERE tenant = $2
+              AND chunk_id IN (SELECT id FROM chunks WHERE document_id = $1::uuid AND tenant = $2)
+            """, [documentID, tenant])
     }
 
     /// A PostgreSQL array literal of texts, every element quoted (so no character of a

@@ -58,10 +58,14 @@ public final class DocumentStore {
         }
     }
 
-    /// Removes a document and its chunks (any state). True if it existed in this tenant.
+    /// Removes a document, its chunks and their keyword terms (any state). True if it
+    /// existed in this tenant.
     @discardableResult
     public func deleteDocument(id: String, tenant: String) throws -> Bool {
-        try run("DELETE FROM documents WHERE id = $1::uuid AND tenant = $2", [id, tenant]).affectedRows == 1
+        try transaction {
+            try deleteTerms(documentID: id, tenant: tenant)
+            return try run("DELETE FROM documents WHERE id = $1::uuid AND tenant = $2", [id, tenant]).affectedRows == 1
+        }
     }
 
     // MARK: reads (ready documents only)

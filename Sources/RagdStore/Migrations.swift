@@ -82,11 +82,12 @@ public enum Migrations {
         //
         // chunk_terms holds one row per (chunk, distinct term) of searchable documents
         // only: the rows are written in the transaction that makes a document ready, so
-        // no query has to filter pending documents. Document frequencies are counted at
-        // query time from these rows, so they are always exact and no shared counter row
-        // per term becomes a point of contention between concurrent ingests. The tenant's
-        // chunk and term totals (for the average length) live in keyword_stats, kept by
-        // a trigger in the same transaction as the document's change.
+        // no query filters pending documents. `impact` is the term's BM25 weight in the
+        // chunk without its IDF, computed with the tenant's average length when written;
+        // a query reads each term's postings in that order and only the best few
+        // thousand, so a term found in half the corpus costs no more than a rare one.
+        // keyword_terms counts each term's documents (df) per tenant and keyword_stats the
+        // tenant's chunks and terms, both kept by triggers in the same transaction.
         Migration(version: 3, name: "bm25 keyword index", sql: [
             "ALTER TABLE chunks DROP COLUMN tsv",
             "ALTER TABLE documents ADD COLUMN keyword_version integer NOT NULL DEFAULT 0",
@@ -95,15 +96,58 @@ public enum Migrations {
             CREATE TABLE chunk_terms (
                 tenant       text NOT NULL,
                 term         text NOT NULL,
-                chunk_id     uuid NOT NULL,
-                document_id  uuid NOT NULL REFERENCES documents (id) ON DELETE CASCADE,
+                chunk_id     uuid NOT NULL REFERENCES chunks (id) ON DELETE CASCADE,
+                document_id  uuid NOT NULL,
                 tf           integer NOT NULL CHECK (tf > 0),
-                chunk_length integer NOT NULL CHECK (chunk_length > 0)
+                chunk_length integer NOT NULL CHECK (chunk_length > 0),
+                impact       real NOT NULL
             )
             """,
-            // A query reads the postings of its terms from this index alone.
-            "CREATE INDEX chunk_terms_lookup ON chunk_terms (tenant, term) INCLUDE (chunk_id, document_id, tf, chunk_length)",
-            "CREATE INDEX chunk_terms_document ON chunk_terms (document_id)",
+            // A query reads the best postings of each term from this index alone.
+            """
+            CREATE INDEX chunk_terms_by_impact ON chunk_terms (tenant, term, impact DESC)
+            INCLUDE (chunk_id, document_id, tf, chunk_length)
+            """,
+            // Exact rescoring of the candidates, and deleting a document's rows.
+            "CREATE UNIQUE INDEX chunk_terms_by_chunk ON chunk_terms (chunk_id, term) INCLUDE (tf, chunk_length)",
+            """
+            CREATE TABLE keyword_terms (
+                tenant text NOT NULL,
+                term   text NOT NULL,
+                df     bigint NOT NULL,
+                PRIMARY KEY (tenant, term)
+            )
+            """,
+            // Rows are upserted in (tenant, term) order, so concurrent ingests that share
+            // terms wait for each other instead of deadlocking.
+            """
+            CREATE FUNCTION count_added_terms() RETURNS trigger LANGUAGE plpgsql AS $$
+            BEGIN
+                INSERT INTO keyword_terms AS k (tenant, term, df)
+                SELECT tenant, term, count(*) FROM added GROUP BY tenant, term ORDER BY tenant, term
+                ON CONFLICT (tenant, term) DO UPDATE SET df = k.df + EXCLUDED.df;
+                RETURN NULL;
+            END
+            $$
+            """,
+            """
+            CREATE FUNCTION count_removed_terms() RETURNS trigger LANGUAGE plpgsql AS $$
+            BEGIN
+                INSERT INTO keyword_terms AS k (tenant, term, df)
+                SELECT tenant, term, -count(*) FROM removed GROUP BY tenant, term ORDER BY tenant, term
+                ON CONFLICT (tenant, term) DO UPDATE SET df = k.df + EXCLUDED.df;
+                RETURN NULL;
+            END
+            $$
+            """,
+            """
+            CREATE TRIGGER chunk_terms_added AFTER INSERT ON chunk_terms
+            REFERENCING NEW TABLE AS added FOR EACH STATEMENT EXECUTE FUNCTION count_added_terms()
+            """,
+            """
+            CREATE TRIGGER chunk_terms_removed AFTER DELETE ON chunk_terms
+            REFERENCING OLD TABLE AS removed FOR EACH STATEMENT EXECUTE FUNCTION count_removed_terms()
+            """,
             """
             CREATE TABLE keyword_stats (
                 tenant text PRIMARY KEY,

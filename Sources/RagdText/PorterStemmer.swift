@@ -103,29 +103,38 @@ public enum PorterStemmer {
         }
 
         /// The word ends with `suffix`; sets `j` to where it starts.
-        mutating func ends(_ suffix: String) -> Bool {
-            let s = Array(suffix.utf8)
-            guard s.count <= end, b[(end - s.count)..<end].elementsEqual(s) else { return false }
-            j = end - s.count
+        mutating func ends(_ suffix: StaticString) -> Bool {
+            let count = suffix.utf8CodeUnitCount
+            guard count <= end else { return false }
+            let start = end - count
+            let matches = suffix.withUTF8Buffer { s in
+                var i = 0
+                while i < count {
+                    if b[start + i] != s[i] { return false }
+                    i += 1
+                }
+                return true
+            }
+            guard matches else { return false }
+            j = start
             return true
         }
 
         /// Replaces the matched suffix (from `j`) with `replacement`.
-        mutating func setTo(_ replacement: String) {
-            let r = Array(replacement.utf8)
-            b.replaceSubrange(j..<end, with: r)
-            end = j + r.count
-            b.removeSubrange(end...)
+        mutating func setTo(_ replacement: StaticString) {
+            b.removeSubrange(j...)
+            replacement.withUTF8Buffer { b.append(contentsOf: $0) }
+            end = b.count
         }
 
         /// `setTo` when the stem before the suffix has m > 0.
-        mutating func replaceIfMeasured(_ replacement: String) {
+        mutating func replaceIfMeasured(_ replacement: StaticString) {
             if measure() > 0 { setTo(replacement) }
         }
 
         /// The first matching suffix of `rules` is replaced when m > 0; later ones are not
         /// tried, as in the reference implementation.
-        mutating func firstRule(_ rules: [(String, String)]) {
+        mutating func firstRule(_ rules: [(StaticString, StaticString)]) {
             for (suffix, replacement) in rules where ends(suffix) {
                 replaceIfMeasured(replacement)
                 return
@@ -173,28 +182,32 @@ public enum PorterStemmer {
 
         /// Double suffixes to single ones: relational → relate, conditional → condition.
         mutating func step2() {
-            firstRule([
-                ("ational", "ate"), ("tional", "tion"), ("enci", "ence"), ("anci", "ance"), ("izer", "ize"),
-                ("bli", "ble"), ("alli", "al"), ("entli", "ent"), ("eli", "e"), ("ousli", "ous"),
-                ("ization", "ize"), ("ation", "ate"), ("ator", "ate"), ("alism", "al"), ("iveness", "ive"),
-                ("fulness", "ful"), ("ousness", "ous"), ("aliti", "al"), ("iviti", "ive"), ("biliti", "ble"),
-                ("logi", "log"),
-            ])
+            firstRule(Self.step2Rules)
         }
+
+        static let step2Rules: [(StaticString, StaticString)] = [
+            ("ational", "ate"), ("tional", "tion"), ("enci", "ence"), ("anci", "ance"), ("izer", "ize"),
+            ("bli", "ble"), ("alli", "al"), ("entli", "ent"), ("eli", "e"), ("ousli", "ous"),
+            ("ization", "ize"), ("ation", "ate"), ("ator", "ate"), ("alism", "al"), ("iveness", "ive"),
+            ("fulness", "ful"), ("ousness", "ous"), ("aliti", "al"), ("iviti", "ive"), ("biliti", "ble"),
+            ("logi", "log"),
+        ]
 
         /// -ic-, -full, -ness: triplicate → triplic, hopeful → hope, goodness → good.
         mutating func step3() {
-            firstRule([
-                ("icate", "ic"), ("ative", ""), ("alize", "al"), ("iciti", "ic"), ("ical", "ic"), ("ful", ""), ("ness", ""),
-            ])
+            firstRule(Self.step3Rules)
         }
+
+        static let step3Rules: [(StaticString, StaticString)] = [
+            ("icate", "ic"), ("ative", ""), ("alize", "al"), ("iciti", "ic"), ("ical", "ic"), ("ful", ""), ("ness", ""),
+        ]
 
         /// Removes -ant, -ence, ... when m > 1: revival → reviv, adjustment → adjust.
         mutating func step4() {
             // A suffix is the longest that matches (ement before ment before ent); the
             // first match decides, even when its condition then fails.
             for suffix in Self.step4Suffixes where ends(suffix) {
-                if suffix == "ion" {
+                if suffix.description == "ion" {
                     guard j >= 1, b[j - 1] == UInt8(ascii: "s") || b[j - 1] == UInt8(ascii: "t") else { return }
                 }
                 if measure() > 1 {
@@ -205,7 +218,7 @@ public enum PorterStemmer {
             }
         }
 
-        static let step4Suffixes = ["ement", "ance", "ence", "able", "ible", "ment", "ant", "ent", "ion", "ism", "ate",
+        static let step4Suffixes: [StaticString] = ["ement", "ance", "ence", "able", "ible", "ment", "ant", "ent", "ion", "ism", "ate",
                                     "iti", "ous", "ive", "ize", "al", "er", "ic", "ou"]
 
         /// Final -e and -ll: probate → probat, controll → control.

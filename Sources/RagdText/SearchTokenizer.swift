@@ -88,7 +88,15 @@ public enum SearchTokenizer {
             switch kind(of: scalar) {
             case .word:
                 flushCJK()
-                for lower in scalar.properties.lowercaseMapping.unicodeScalars { word.append(lower) }
+                if scalar.value < 0x80 {
+                    // ASCII: lower-case by arithmetic; the full mapping allocates a string.
+                    let v = scalar.value
+                    word.append((0x41...0x5A).contains(v) ? Unicode.Scalar(UInt8(v + 0x20)) : scalar)
+                } else if scalar.properties.changesWhenLowercased {
+                    for lower in scalar.properties.lowercaseMapping.unicodeScalars { word.append(lower) }
+                } else {
+                    word.append(scalar)
+                }
             case .cjk:
                 flushWord()
                 cjkRun.append(scalar)

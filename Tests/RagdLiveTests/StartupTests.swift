@@ -27,5 +27,6 @@ struct StartupTests {
         let message = fatal.first?["msg"] as? String ?? ""
         #expect(message.contains("EMBEDDING_DIMENSION"), "\(message)")
         #expect(message.contains("384") && message.contains("16"), "names both dimensions: \(message)")
+        #expect(message.contains("ragd reindex"), "names the remedy: \(message)")
     }
 }

@@ -119,6 +119,8 @@ final class KeywordIndexTests {
         #expect(zip(after, before).allSatisfy { $0.score == $1.score })
         #expect(Set(after.map(\.chunkID)).isSubset(of: Set(mine)))
         #expect(try search("iso-a", "secretword").isEmpty)
+        #expect(try store.connection.query("SELECT df FROM keyword_terms WHERE tenant = 'iso-a' AND term = 'appl'")[0, 0] == "2")
+        #expect(try store.connection.query("SELECT df FROM keyword_terms WHERE tenant = 'iso-b' AND term = 'appl'")[0, 0] == "10")
         #expect(try search("iso-b", "secretword").count == 5)
     }
 
@@ -131,10 +133,16 @@ final class KeywordIndexTests {
         #expect(try store.connection.query("SELECT count(*) FROM chunk_terms WHERE tenant = 'st'")[0, 0] == "0")
         let ready = try Self.ingest(store, tenant: "st", lines: ["ready words", "more ready words"])
         #expect(try stats() == ["2", "4"]) // "more" is a stop word
+        func df(_ term: String) throws -> String? {
+            try store.connection.query("SELECT df FROM keyword_terms WHERE tenant = 'st' AND term = $1", [term]).rows.first?[0]
+        }
+        #expect(try df("word") == "2" && df("readi") == "2")
+        #expect(try df("pend") == nil, "a pending document's terms are not counted")
         #expect(try search("st", "words").map(\.chunkID).allSatisfy { ready.contains($0) && !pending.contains($0) })
         let documentID = try #require(try store.connection.query("SELECT document_id::text FROM chunks WHERE id = $1::uuid", [ready[0]])[0, 0])
         #expect(try store.deleteDocument(id: documentID, tenant: "st"))
         #expect(try stats() == ["0", "0"])
+        #expect(try df("word") == "0")
         #expect(try store.connection.query("SELECT count(*) FROM chunk_terms WHERE tenant = 'st'")[0, 0] == "0")
         #expect(try search("st", "words").isEmpty)
     }
