@@ -59,6 +59,19 @@ def paragraph(rng, index):
     return f"Section {index}: " + " ".join(words) + "."
 
 
+def mint_token(tenant):
+    """A two-hour token for `tenant`, signed with the local stack's SECRET_KEY."""
+    env = dict(os.environ)
+    for line in (REPO / ".stack/ragd.env").read_text().splitlines():
+        if "=" in line and not line.startswith("#"):
+            key, value = line.split("=", 1)
+            env[key] = value.strip().strip("'\"")
+    binary = os.environ.get("RAGD_BIN", str(REPO / ".build/release/ragd"))
+    return subprocess.run([binary, "token", "--tenant", tenant, "--scope", "documents:read documents:write query",
+                           "--ttl", "7200"], env=dict(env, ENV_FILE=""), capture_output=True, text=True,
+                          check=True).stdout.strip()
+
+
 def percentile(values, q):
     values = sorted(values)
     return values[min(len(values) - 1, int(len(values) * q))]
@@ -72,15 +85,7 @@ def main():
     parser.add_argument("--queries", type=int, default=200)
     args = parser.parse_args()
 
-    env = dict(os.environ)
-    for line in (REPO / ".stack/ragd.env").read_text().splitlines():
-        if "=" in line and not line.startswith("#"):
-            key, value = line.split("=", 1)
-            env[key] = value.strip().strip("'\"")
-    binary = os.environ.get("RAGD_BIN", str(REPO / ".build/release/ragd"))
-    tenant = f"bench{int(time.time())}"
-    token = subprocess.run([binary, "token", "--tenant", tenant, "--scope", "documents:read documents:write query",
-                            "--ttl", "7200"], env=dict(env, ENV_FILE=""), capture_output=True, text=True, check=True).stdout.strip()
+    token = mint_token(f"bench{int(time.time())}")
 
     rng = random.Random(42)
     documents = []
