@@ -15,8 +15,11 @@ import Foundation
 /// * **CJK** (Han, kana, Hangul): a run of them becomes overlapping character bigrams
 ///   ("全文检索" → "全文", "文检", "检索"); a lone character stays a unigram. Mixed text
 ///   ("用Python写脚本") is split where the script changes, in one pass;
-/// * **English**: stop words ("the", "how", "do") are dropped, and words of the letters
-///   a-z are reduced by the Porter stemmer ("running" → "run", "connections" → "connect");
+/// * **stop words**: English ones ("the", "how", "do") and the bigrams of Chinese question
+///   and filler words ("怎么", "什么", "一个") are dropped: documentation rarely contains
+///   them, so they would look rare and weigh heavily in exactly the questions users ask;
+/// * **English** words of the letters a-z are reduced by the Porter stemmer ("running" →
+///   "run", "connections" → "connect");
 /// * a word longer than `maxTermLength` characters is cut to that length (a 10,000-letter
 ///   "word" is one bounded term, not a huge index key).
 ///
@@ -71,17 +74,34 @@ public enum SearchTokenizer {
         }
         func flushCJK() {
             guard !cjkRun.isEmpty else { return }
-            if cjkRun.count == 1 {
-                emit(String(cjkRun[0]))
-            } else {
-                for index in 0..<(cjkRun.count - 1) {
-                    var bigram = String.UnicodeScalarView()
-                    bigram.append(cjkRun[index])
-                    bigram.append(cjkRun[index + 1])
-                    emit(String(bigram))
+            // Stop words split the run: "怎么配置网络" indexes as "配置网络", so no bigram
+            // straddles the question word ("么配").
+            var segment: [Unicode.Scalar] = []
+            var index = 0
+            while index < cjkRun.count {
+                if let length = ChineseStopTerms.match(cjkRun, at: index) {
+                    emitBigrams(segment)
+                    segment.removeAll(keepingCapacity: true)
+                    index += length
+                } else {
+                    segment.append(cjkRun[index])
+                    index += 1
                 }
             }
+            emitBigrams(segment)
             cjkRun.removeAll(keepingCapacity: true)
+        }
+        func emitBigrams(_ run: [Unicode.Scalar]) {
+            if run.count == 1 {
+                if !ChineseStopTerms.isLoneStopCharacter(run[0]) { emit(String(run[0])) }
+                return
+            }
+            for index in 0..<max(run.count - 1, 0) {
+                var bigram = String.UnicodeScalarView()
+                bigram.append(run[index])
+                bigram.append(run[index + 1])
+                emit(String(bigram))
+            }
         }
 
         for scalar in normalized.unicodeScalars {
