@@ -86,10 +86,11 @@ def main():
     parser.add_argument("--clients", type=int, default=4)
     parser.add_argument("--queries", type=int, default=300)
     parser.add_argument("--tenant", default="bench-keyword-100k")
+    parser.add_argument("--skip-ingest", action="store_true", help="search what the tenant already holds")
     args = parser.parse_args()
 
     token = mint_token(args.tenant)
-    documents = corpus(args.chunks, args.paragraphs)
+    documents = [] if args.skip_ingest else corpus(args.chunks, args.paragraphs)
     print(f"## Corpus: {len(documents)} documents x {args.paragraphs} paragraphs, tenant {args.tenant}")
     started = time.perf_counter()
     created = duplicates = failures = chunks = 0
@@ -117,7 +118,7 @@ def main():
           + f"; {duplicates} already there; {failures} failed")
 
     asked = questions()
-    server, client = [], []
+    server, client, slowest = [], [], []
     for i in range(args.queries):
         query = asked[i % len(asked)]
         status, data, seconds = call("POST", "/v1/search", token,
@@ -127,10 +128,13 @@ def main():
             continue
         client.append(seconds * 1000)
         server.append(json.loads(data)["timings"]["keyword"])
+        slowest.append((server[-1], query))
     print(f"## Keyword search, 1 client, {len(client)} queries ({len(asked)} distinct dev-set questions), top_k 10")
     for label, values in (("keyword leg (ragd's timings.keyword)", server), ("client side through nginx/TLS", client)):
         print(f"* {label}: p50 {statistics.median(values):.1f} ms, p95 {percentile(values, 0.95):.1f} ms, "
               f"p99 {percentile(values, 0.99):.1f} ms, max {max(values):.1f} ms")
+    for ms, query in sorted(slowest, reverse=True)[:5]:
+        print(f"  * slowest: {ms:.1f} ms  {query[:70]}")
     if failures:
         print(f"* {failures} failed requests")
 
