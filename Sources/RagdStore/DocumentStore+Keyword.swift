@@ -72,7 +72,8 @@ extension DocumentStore {
                 SELECT k.term, ln(1 + (s.n - k.df + 0.5) / (k.df + 0.5)) AS idf
                 FROM keyword_terms k CROSS JOIN stats s
                 WHERE k.tenant = $1 AND k.term = ANY ($2::text[]) AND k.df > 0
-            ), candidates AS (
+            ), candidates AS MATERIALIZED (
+                -- Materialized: inlined, the planner may run it once per query term.
                 SELECT p.chunk_id, sum(q.idf * \(Self.termWeightSQL(tf: "p.tf", length: "p.len", average: "s.avg"))) AS partial
                 FROM query q CROSS JOIN stats s CROSS JOIN LATERAL (
                     SELECT p.chunk_id, p.tf::float8 AS tf, p.chunk_length::float8 AS len

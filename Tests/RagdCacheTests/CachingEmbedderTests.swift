@@ -7,6 +7,19 @@ import Testing
 
 @Suite(.timeLimit(.minutes(2)))
 struct CachingEmbedderTests {
+    /// The vector is of prefix + text: another EMBEDDING_QUERY_PREFIX must not reuse it.
+    @Test func theInputPrefixIsPartOfTheKey() throws {
+        let prefix = TestRedis.uniquePrefix("emb")
+        defer { TestRedis.cleanUp(prefix: prefix) }
+        let redis = TestRedis.cache("emb", prefix: prefix)
+        let plain = CachingEmbedder(base: try CountingEmbedder(), redis: redis)
+        let e5 = CachingEmbedder(base: try CountingEmbedder(prefixes: .e5), redis: redis)
+        #expect(e5.prefixes == .e5)
+        #expect(plain.key(for: "q", purpose: .query) != e5.key(for: "q", purpose: .query))
+        #expect(plain.key(for: "query: q", purpose: .query) == e5.key(for: "q", purpose: .query),
+                "keyed by exactly what the model embeds")
+    }
+
     @Test func aSecondCallIsServedFromTheCache() throws {
         let prefix = TestRedis.uniquePrefix("emb")
         defer { TestRedis.cleanUp(prefix: prefix) }

@@ -5,11 +5,13 @@ import RagdEmbedding
 final class CountingEmbedder: Embedder {
     let inner: LocalHashingEmbedder
     let modelName: String
+    let prefixes: EmbeddingPrefixes
     private(set) var calls: [[String]] = []
 
-    init(dimension: Int = 64, model: String = "ragd-local-hashing-v1") throws {
+    init(dimension: Int = 64, model: String = "ragd-local-hashing-v1", prefixes: EmbeddingPrefixes = .none) throws {
         inner = try LocalHashingEmbedder(dimension: dimension)
         modelName = model
+        self.prefixes = prefixes
     }
 
     var model: String { modelName }

@@ -2,7 +2,7 @@
 """Keyword-leg (BM25) search latency at 100,000 chunks, and the ingest rate that fills it.
 
     scripts/stack.sh up --release
-    bench/keyword.py [--chunks 100000] [--paragraphs 40] [--clients 4] [--queries 300] [--tenant NAME]
+    bench/keyword_latency.py [--chunks 100000] [--paragraphs 40] [--clients 4] [--queries 300] [--tenant NAME]
 
 The corpus is real prose, recombined: sentences of the Python 3.11 manual (Debian
 `python3.11-doc`) and of the Debian Reference in Chinese (`debian-reference-zh-cn`),
