@@ -46,7 +46,9 @@ let package = Package(
                                                      "RagdMetrics", .product(name: "Crypto", package: "swift-crypto")]),
         .target(name: "RagdApp", dependencies: ["RagdAuth", "RagdCore", "RagdConfig", "RagdPipeline", "RagdHTTP", "RagdLog", "RagdMetrics", "RagdPool", "RagdPostgres",
                                                 "RagdRedis", "RagdCurl", "RagdLLM", "RagdCache", "RagdAnswer",
-                                                .product(name: "Logging", package: "swift-log")]),
+                                                .product(name: "Logging", package: "swift-log")],
+                // The API contract, compiled into the binary: the server describes itself.
+                resources: [.embedInCode("Resources/openapi.json")]),
         .executableTarget(name: "ragd", dependencies: [
             "RagdApp", "RagdAuth", "RagdConfig", "RagdCore", "RagdMetrics", "RagdPool", "RagdFastCGI", "RagdLog", "RagdPostgres", "RagdStore",
             "RagdText",
@@ -58,6 +60,7 @@ let package = Package(
         .target(name: "RagdTesting", path: "Tests/RagdTesting"),
         .testTarget(name: "RagdConfigTests", dependencies: ["RagdConfig"]),
         .testTarget(name: "RagdHTTPTests", dependencies: ["RagdHTTP"]),
+        .testTarget(name: "RagdAppTests", dependencies: ["RagdApp", "RagdAnswer", "RagdConfig", "RagdHTTP", "RagdPool"]),
         .testTarget(name: "RagdMetricsTests", dependencies: ["RagdMetrics"]),
         .testTarget(name: "RagdAuthTests", dependencies: ["RagdAuth"]),
         .testTarget(name: "RagdTextTests", dependencies: ["RagdText", "RagdEmbedding", "RagdTesting"]),

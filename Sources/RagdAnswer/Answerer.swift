@@ -16,9 +16,17 @@ public struct Question: Sendable {
     public var history: [ChatMessage]
     public var temperature: Double?
     public var maxTokens: Int
+    /// The caller's own instructions (system messages of `/v1/chat/completions`), given to
+    /// the model after ragd's, which they cannot replace. Default none.
+    public var instructions: String?
+    /// Sampling options passed to the model as they are (see `ChatRequest`). Default none.
+    public var topP: Double?
+    public var stop: [String]
+    public var seed: Int?
 
     public init(tenant: String, text: String, topK: Int, documentIDs: [String]?, history: [ChatMessage],
-                temperature: Double?, maxTokens: Int) {
+                temperature: Double?, maxTokens: Int, instructions: String? = nil,
+                topP: Double? = nil, stop: [String] = [], seed: Int? = nil) {
         self.tenant = tenant
         self.text = text
         self.topK = topK
@@ -26,6 +34,10 @@ public struct Question: Sendable {
         self.history = history
         self.temperature = temperature
         self.maxTokens = maxTokens
+        self.instructions = instructions
+        self.topP = topP
+        self.stop = stop
+        self.seed = seed
     }
 }
 
@@ -44,6 +56,8 @@ public struct Generation: Sendable {
     /// Only passages the text cites, in order of first citation.
     public var citations: [Citation]
     public var usage: ChatUsage
+    /// "stop", or the provider's reason ("length" when `maxTokens` cut the answer).
+    public var finishReason: String = "stop"
 }
 
 /// The answer pipeline: retrieve (hybrid), rerank, prompt with numbered passages, generate.
@@ -107,8 +121,10 @@ public final class Answerer {
             }
             return Generation(text: text, citations: citations(text, passages), usage: ChatUsage(promptTokens: 0, completionTokens: 0))
         }
-        let request = ChatRequest(messages: prompt.messages(question: question.text, passages: passages, history: question.history),
-                                  temperature: question.temperature, maxTokens: question.maxTokens)
+        let request = ChatRequest(messages: prompt.messages(question: question.text, passages: passages, history: question.history,
+                                                            instructions: question.instructions),
+                                  temperature: question.temperature, maxTokens: question.maxTokens,
+                                  topP: question.topP, stop: question.stop, seed: question.seed)
         let started = Clock.monotonicNanoseconds()
         let recorder = MetricsRecorder.current
         var firstToken = true
@@ -137,7 +153,8 @@ public final class Answerer {
         let usage = completion.usage ?? ChatUsage(promptTokens: 0, completionTokens: 0)
         recorder?.recordStage("generate", seconds: seconds)
         recorder?.recordGeneration(outcome: "ok", promptTokens: usage.promptTokens, completionTokens: usage.completionTokens)
-        return Generation(text: completion.text, citations: citations(completion.text, passages), usage: usage)
+        return Generation(text: completion.text, citations: citations(completion.text, passages), usage: usage,
+                          finishReason: completion.finishReason ?? "stop")
     }
 
     /// `rag_llm_requests_total{outcome}`: the error code in snake case (`rate_limited`).

@@ -34,6 +34,15 @@ final class CachedAnswers {
             JSONText.quoted(backends.answerer.mode.rawValue),
         ]
         if backends.answerer.mode == .llm { parts.append(JSONText.quoted(settings.llmModel)) }
+        // Only `/v1/chat/completions` sets these; absent, the key is what it always was.
+        if question.instructions != nil || question.topP != nil || !question.stop.isEmpty || question.seed != nil {
+            parts.append(JSONText.object([
+                ("instructions", question.instructions.map(JSONText.quoted) ?? "null"),
+                ("top_p", question.topP.map { String($0) } ?? "null"),
+                ("stop", "[" + question.stop.map(JSONText.quoted).joined(separator: ",") + "]"),
+                ("seed", question.seed.map(String.init) ?? "null"),
+            ]))
+        }
         parts.append(JSONText.quoted(settings.rerankURL.map { "\($0) \(settings.rerankModel ?? "")" } ?? "rrf"))
         fingerprint = "[" + parts.joined(separator: ",") + "]"
     }

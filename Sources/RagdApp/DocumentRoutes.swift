@@ -110,7 +110,7 @@ enum DocumentRoutes {
             let body = try JSONBody(request)
             try body.allowOnly(["title", "text", "source", "metadata"])
             let title = try body.string("title", required: true, maxLength: maxTitleLength, allowEmpty: false)!
-            let raw = try body.string("text", required: true, allowEmpty: false)!
+            let raw = try body.string("text", required: true, allowEmpty: false, allowNUL: true)!
             let source = try body.string("source", maxLength: maxSourceLength)
             let metadata = try metadataJSON(try body.object("metadata"))
             let text = DocumentExtractor.extract(text: raw, format: .plainText).text
@@ -175,9 +175,28 @@ enum DocumentRoutes {
 
     static func metadataJSON(_ object: [String: Any]?) throws -> String {
         guard let object else { return "{}" }
+        try refuseNUL(in: object, field: "metadata")
         let text = JSONBody.text(object)
         guard text.utf8.count <= maxMetadataBytes else { throw JSONBody.invalid("metadata", "must be at most \(maxMetadataBytes) bytes of JSON") }
         return text
+    }
+
+    /// 422 when a key or string anywhere in a JSON value holds U+0000, which PostgreSQL's
+    /// jsonb cannot store.
+    static func refuseNUL(in value: Any, field: String) throws {
+        switch value {
+        case let text as String:
+            if text.utf8.contains(0) { throw JSONBody.invalid(field, JSONBody.nulMessage) }
+        case let object as [String: Any]:
+            for (key, member) in object {
+                if key.utf8.contains(0) { throw JSONBody.invalid(field, "keys " + JSONBody.nulMessage) }
+                try refuseNUL(in: member, field: field)
+            }
+        case let list as [Any]:
+            for member in list { try refuseNUL(in: member, field: field) }
+        default:
+            break
+        }
     }
 
     /// The first line of the text, shortened: better than "untitled" in a list.

@@ -6,7 +6,7 @@ import RagdPool
 /// `/metrics` (Prometheus) and `/status` (php-fpm-style pool page) for the whole pool,
 /// whichever worker answers. nginx keeps both off the public listener.
 public enum PoolRoutes {
-    public static func register(on router: inout Router, pool: PoolView) {
+    public static func register(on router: inout Router, pool: any PoolReporter) {
         router.get("/metrics") { _ in
             var response = Response.text(pool.metricsText(), contentType: PrometheusText.contentType)
             response.headers.set("Cache-Control", "no-store")

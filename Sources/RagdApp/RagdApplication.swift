@@ -14,21 +14,30 @@ public enum RagdApplication {
     /// connections) belongs to that worker alone. Throws when the worker cannot boot.
     public static func makeResponder(settings: Settings, pool: PoolView) throws -> Responder {
         try validateForWorkers(settings: settings)
+        let api = try APIContext(settings: settings)
+        try api.prepareCollection()
+        // CORS outermost, so that a rate-limit refusal is readable by the page that caused it;
+        // the OpenAI error style inside it, so that it rewrites that refusal too.
+        return Responder(router: makeRouter(settings: settings, pool: pool, api: api),
+                         middlewares: [CORSPolicy(allowedOrigins: settings.allowedOrigins),
+                                       OpenAIErrorStyle(), RateLimitPolicy(context: api)])
+    }
+
+    /// Every route. Opens nothing: backends are made per thread on first use.
+    static func makeRouter(settings: Settings, pool: any PoolReporter, api: APIContext) -> Router {
         var router = Router()
         HealthRoutes.register(on: &router, readiness: Readiness(checks: readinessChecks(settings),
                                                                 timeout: settings.healthCheckTimeout.inSeconds))
         PoolRoutes.register(on: &router, pool: pool)
-        let api = try APIContext(settings: settings)
-        try api.prepareCollection()
+        OpenAPIRoutes.register(on: &router)
         DocumentRoutes.register(on: &router, context: api)
         SearchRoutes.register(on: &router, context: api)
         QueryRoutes.register(on: &router, context: api)
+        ChatCompletionRoutes.register(on: &router, context: api)
         if settings.enableTestRoutes {
             TestRoutes.register(on: &router)
         }
-        // CORS outermost, so that a rate-limit refusal is readable by the page that caused it.
-        return Responder(router: router, middlewares: [CORSPolicy(allowedOrigins: settings.allowedOrigins),
-                                                       RateLimitPolicy(context: api)])
+        return router
     }
 
     /// A reindexer on fresh connections, for `ragd reindex`.

@@ -9,18 +9,27 @@ struct RenderedAnswer {
     var text: String
     var mode: String
     var citationsJSON: String
-    var usageJSON: String
+    var promptTokens: Int
+    var completionTokens: Int
     var sourcesJSON: String
     var reranked: Bool
+    /// "stop", or the model's reason for ending early ("length").
+    var finishReason: String
 
     init(generation: Generation, mode: AnswerMode, passages: [Passage], reranked: Bool) {
         text = generation.text
         self.mode = mode.rawValue
         citationsJSON = "[" + generation.citations.map(Self.citationJSON).joined(separator: ",") + "]"
-        usageJSON = JSONText.object([("prompt_tokens", String(generation.usage.promptTokens)),
-                                     ("completion_tokens", String(generation.usage.completionTokens))])
+        promptTokens = generation.usage.promptTokens
+        completionTokens = generation.usage.completionTokens
         sourcesJSON = Self.sourcesJSON(passages)
         self.reranked = reranked
+        finishReason = generation.finishReason
+    }
+
+    /// `{prompt_tokens, completion_tokens}`, as `/v1/query` reports usage.
+    var usageJSON: String {
+        JSONText.object([("prompt_tokens", String(promptTokens)), ("completion_tokens", String(completionTokens))])
     }
 
     /// Every passage given to the model, numbered as the answer cites them.
@@ -59,8 +68,9 @@ struct RenderedAnswer {
     var cacheBytes: [UInt8] {
         Array(JSONText.object([
             ("text", JSONText.quoted(text)), ("mode", JSONText.quoted(mode)),
-            ("citations", JSONText.quoted(citationsJSON)), ("usage", JSONText.quoted(usageJSON)),
-            ("sources", JSONText.quoted(sourcesJSON)), ("reranked", reranked ? "true" : "false"),
+            ("citations", JSONText.quoted(citationsJSON)), ("prompt_tokens", String(promptTokens)),
+            ("completion_tokens", String(completionTokens)), ("sources", JSONText.quoted(sourcesJSON)),
+            ("reranked", reranked ? "true" : "false"), ("finish_reason", JSONText.quoted(finishReason)),
         ]).utf8)
     }
 
@@ -68,13 +78,16 @@ struct RenderedAnswer {
     init?(cacheBytes: [UInt8]) {
         guard let object = (try? JSONSerialization.jsonObject(with: Data(cacheBytes))) as? [String: Any],
               let text = object["text"] as? String, let mode = object["mode"] as? String,
-              let citations = object["citations"] as? String, let usage = object["usage"] as? String,
-              let sources = object["sources"] as? String, let reranked = object["reranked"] as? Bool else { return nil }
+              let citations = object["citations"] as? String, let promptTokens = object["prompt_tokens"] as? Int,
+              let completionTokens = object["completion_tokens"] as? Int, let sources = object["sources"] as? String,
+              let reranked = object["reranked"] as? Bool, let finishReason = object["finish_reason"] as? String else { return nil }
         self.text = text
         self.mode = mode
         citationsJSON = citations
-        usageJSON = usage
+        self.promptTokens = promptTokens
+        self.completionTokens = completionTokens
         sourcesJSON = sources
         self.reranked = reranked
+        self.finishReason = finishReason
     }
 }

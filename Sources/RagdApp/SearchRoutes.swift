@@ -40,23 +40,25 @@ enum SearchRoutes {
     static func filterDocumentIDs(_ body: JSONBody, tenant: String, backends: ThreadBackends) throws -> [String]? {
         guard let filter = try body.object("filter") else { return nil }
         let allowed: Set<String> = ["document_ids", "metadata"]
+        let field = body.fieldPrefix + "filter"
         if let unknown = filter.keys.sorted().first(where: { !allowed.contains($0) }) {
-            throw JSONBody.invalid("filter.\(unknown)", "is not a known filter (expected document_ids, metadata)")
+            throw JSONBody.invalid("\(field).\(unknown)", "is not a known filter (expected document_ids, metadata)")
         }
         var ids: [String]?
         if let raw = filter["document_ids"] {
             guard let list = raw as? [Any], list.count <= 1000 else {
-                throw JSONBody.invalid("filter.document_ids", "must be an array of at most 1000 document ids")
+                throw JSONBody.invalid("\(field).document_ids", "must be an array of at most 1000 document ids")
             }
             ids = try list.map { item in
                 guard let id = item as? String, Identifier.isUUID(id) else {
-                    throw JSONBody.invalid("filter.document_ids", "must contain document ids (UUIDs)")
+                    throw JSONBody.invalid("\(field).document_ids", "must contain document ids (UUIDs)")
                 }
                 return id.lowercased()
             }
         }
         if let raw = filter["metadata"] {
-            guard let object = raw as? [String: Any] else { throw JSONBody.invalid("filter.metadata", "must be an object") }
+            guard let object = raw as? [String: Any] else { throw JSONBody.invalid("\(field).metadata", "must be an object") }
+            try DocumentRoutes.refuseNUL(in: object, field: "\(field).metadata")
             let matching = try DocumentRoutes.storeCall {
                 try backends.store.documentIDs(tenant: tenant, metadataContains: JSONBody.text(object), limit: 1000)
             }

@@ -22,6 +22,15 @@ public final class EventStreamWriter {
         lastWrite = Clock.monotonicNanoseconds()
     }
 
+    /// Sends an unnamed event: `data: <data>` only, as OpenAI's streams are written
+    /// (clients of that API read no `event:` lines). Flushed like `send`.
+    public func sendData(_ data: String) throws {
+        precondition(!data.contains("\n"), "SSE data must be one line")
+        try stream.write("data: \(data)\n\n")
+        try stream.flush()
+        lastWrite = Clock.monotonicNanoseconds()
+    }
+
     /// For a producer that waits (on an LLM): false when the client has gone; sends the
     /// heartbeat comment when it is due.
     public func keepAlive() -> Bool {

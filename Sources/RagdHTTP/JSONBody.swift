@@ -6,6 +6,15 @@ import RagdCore
 /// where), 422 for a field with the wrong type or value (naming the field).
 public struct JSONBody {
     public let object: [String: Any]
+    /// Prefixed to field names in problems: `ragd.` for a nested object read as a body.
+    public let fieldPrefix: String
+
+    /// A nested object (e.g. an extension object) checked with the same rules; problems
+    /// name its fields as `fieldPrefix` + name.
+    public init(object: [String: Any], fieldPrefix: String) {
+        self.object = object
+        self.fieldPrefix = fieldPrefix
+    }
 
     /// Parses `request.body` as a JSON object. `Content-Type` must be application/json
     /// (or `+json`); a charset other than UTF-8 is refused.
@@ -42,6 +51,7 @@ public struct JSONBody {
             throw Problem.badRequest("The body must be a JSON object.")
         }
         self.object = object
+        fieldPrefix = ""
     }
 
     // MARK: fields
@@ -49,17 +59,22 @@ public struct JSONBody {
     /// Fields outside `allowed` are refused, so a misspelt field is not silently ignored.
     public func allowOnly(_ allowed: Set<String>) throws {
         if let unknown = object.keys.sorted().first(where: { !allowed.contains($0) }) {
-            throw Self.invalid(unknown, "is not a known field (expected one of: \(allowed.sorted().joined(separator: ", ")))")
+            throw invalid(unknown, "is not a known field (expected one of: \(allowed.sorted().joined(separator: ", ")))")
         }
     }
 
-    public func string(_ name: String, required: Bool = false, maxLength: Int? = nil, allowEmpty: Bool = true) throws -> String? {
+    /// A string field. U+0000 is refused unless `allowNUL` (for document text, which the
+    /// text normalizer strips it from).
+    public func string(_ name: String, required: Bool = false, maxLength: Int? = nil, allowEmpty: Bool = true,
+                       allowNUL: Bool = false) throws -> String? {
         guard let raw = try present(name, required: required) else { return nil }
-        guard let value = raw as? String else { throw Self.invalid(name, "must be a string") }
+        guard let value = raw as? String else { throw invalid(name, "must be a string") }
         if !allowEmpty && value.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty {
-            throw Self.invalid(name, "must not be empty")
+            throw invalid(name, "must not be empty")
         }
-        if let maxLength, value.count > maxLength { throw Self.invalid(name, "must be at most \(maxLength) characters") }
+        if let maxLength, value.count > maxLength { throw invalid(name, "must be at most \(maxLength) characters") }
+        // PostgreSQL text cannot hold U+0000; refused here rather than failing in the store.
+        if !allowNUL && value.utf8.contains(0) { throw invalid(name, Self.nulMessage) }
         return value
     }
 
@@ -67,10 +82,10 @@ public struct JSONBody {
         guard let raw = try present(name, required: required) else { return nil }
         guard let number = raw as? NSNumber, !Self.isBoolean(number),
               let value = Int(exactly: number.doubleValue) else {
-            throw Self.invalid(name, "must be an integer")
+            throw invalid(name, "must be an integer")
         }
         if let range, !range.contains(value) {
-            throw Self.invalid(name, "must be between \(range.lowerBound) and \(range.upperBound) (got \(value))")
+            throw invalid(name, "must be between \(range.lowerBound) and \(range.upperBound) (got \(value))")
         }
         return value
     }
@@ -78,11 +93,11 @@ public struct JSONBody {
     public func double(_ name: String, required: Bool = false, range: ClosedRange<Double>? = nil) throws -> Double? {
         guard let raw = try present(name, required: required) else { return nil }
         guard let number = raw as? NSNumber, !Self.isBoolean(number) else {
-            throw Self.invalid(name, "must be a number")
+            throw invalid(name, "must be a number")
         }
         let value = number.doubleValue
         if let range, !range.contains(value) {
-            throw Self.invalid(name, "must be between \(range.lowerBound) and \(range.upperBound)")
+            throw invalid(name, "must be between \(range.lowerBound) and \(range.upperBound)")
         }
         return value
     }
@@ -90,7 +105,7 @@ public struct JSONBody {
     public func bool(_ name: String, required: Bool = false) throws -> Bool? {
         guard let raw = try present(name, required: required) else { return nil }
         guard let number = raw as? NSNumber, Self.isBoolean(number) else {
-            throw Self.invalid(name, "must be true or false")
+            throw invalid(name, "must be true or false")
         }
         return number.boolValue
     }
@@ -98,13 +113,13 @@ public struct JSONBody {
     /// A nested object.
     public func object(_ name: String, required: Bool = false) throws -> [String: Any]? {
         guard let raw = try present(name, required: required) else { return nil }
-        guard let value = raw as? [String: Any] else { throw Self.invalid(name, "must be an object") }
+        guard let value = raw as? [String: Any] else { throw invalid(name, "must be an object") }
         return value
     }
 
     public func array(_ name: String, required: Bool = false) throws -> [Any]? {
         guard let raw = try present(name, required: required) else { return nil }
-        guard let value = raw as? [Any] else { throw Self.invalid(name, "must be an array") }
+        guard let value = raw as? [Any] else { throw invalid(name, "must be an array") }
         return value
     }
 
@@ -121,11 +136,19 @@ public struct JSONBody {
 
     private func present(_ name: String, required: Bool) throws -> Any? {
         guard let value = object[name], !(value is NSNull) else {
-            if required { throw Self.invalid(name, "is required") }
+            if required { throw invalid(name, "is required") }
             return nil
         }
         return value
     }
+
+    /// A 422 naming `fieldPrefix` + `field`.
+    public func invalid(_ field: String, _ message: String) -> Problem {
+        Self.invalid(fieldPrefix + field, message)
+    }
+
+    /// Why a text with U+0000 is refused.
+    public static let nulMessage = "must not contain the NUL character (U+0000)"
 
     /// A 422 naming the field, with the errors list as RFC 9457 suggests for validation.
     public static func invalid(_ field: String, _ message: String) -> Problem {

@@ -46,6 +46,12 @@ public struct Router: Sendable {
         }
     }
 
+    /// Every (method, template) registered, in registration order: what an API contract
+    /// is checked against.
+    public var routeTable: [(method: String, template: String)] {
+        routes.flatMap { route in route.handlers.keys.sorted().map { (method: $0, template: route.template) } }
+    }
+
     public mutating func get(_ template: String, _ handler: @escaping Handler) { add("GET", template, handler) }
     public mutating func post(_ template: String, _ handler: @escaping Handler) { add("POST", template, handler) }
     public mutating func delete(_ template: String, _ handler: @escaping Handler) { add("DELETE", template, handler) }

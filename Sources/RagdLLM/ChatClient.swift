@@ -90,6 +90,9 @@ public final class ChatClient: CustomStringConvertible {
         if let temperature = request.temperature, !temperature.isFinite || temperature < 0 {
             throw LLMError(.badRequest, "chat temperature must be a finite number not below 0")
         }
+        if let topP = request.topP, !topP.isFinite || topP < 0 || topP > 1 {
+            throw LLMError(.badRequest, "chat topP must be a number from 0 to 1")
+        }
         if let maxTokens = request.maxTokens, maxTokens < 1 {
             throw LLMError(.badRequest, "chat maxTokens must be at least 1")
         }

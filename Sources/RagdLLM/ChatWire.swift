@@ -38,6 +38,20 @@ enum ChatWire {
         if let maxTokens = request.maxTokens {
             out.append(contentsOf: ",\"max_tokens\":\(maxTokens)".utf8)
         }
+        if let topP = request.topP {
+            out.append(contentsOf: ",\"top_p\":\(topP)".utf8)
+        }
+        if !request.stop.isEmpty {
+            out.append(contentsOf: #","stop":["#.utf8)
+            for (index, sequence) in request.stop.enumerated() {
+                if index > 0 { out.append(UInt8(ascii: ",")) }
+                JSONText.appendQuoted(sequence.utf8, to: &out)
+            }
+            out.append(UInt8(ascii: "]"))
+        }
+        if let seed = request.seed {
+            out.append(contentsOf: ",\"seed\":\(seed)".utf8)
+        }
         out.append(UInt8(ascii: "}"))
         return out
     }

@@ -7,7 +7,13 @@ import Glibc
 
 /// The pool as any worker can see it through shared memory: what `/metrics` and
 /// `/status` report. Every scrape reads every slot, so any worker gives the whole pool.
-public final class PoolView: @unchecked Sendable {
+/// What the pool endpoints report: a seam so routes can be built without a running pool.
+public protocol PoolReporter: Sendable {
+    func status() -> PoolStatus
+    func metricsText() -> String
+}
+
+public final class PoolView: PoolReporter, @unchecked Sendable {
     private let scoreboard: Scoreboard
     private let metrics: MetricsStore
     private let listenFD: Int32

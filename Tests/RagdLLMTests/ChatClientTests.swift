@@ -62,6 +62,18 @@ import RagdLLM
         #expect(none.text == "I don't know.")
         let request = try #require(try server.requests().last?["body"] as? [String: Any])
         #expect((request["messages"] as? [[String: String]])?.first?["content"] == "What is the \"answer\"?\n\t\\ é")
+        #expect(request["top_p"] == nil && request["stop"] == nil && request["seed"] == nil)
+    }
+
+    /// The sampling options a chat-completions caller may set reach the provider as given.
+    @Test func samplingOptionsAreSentAsGiven() throws {
+        let server = try FakeLLMServer.start()
+        _ = try client(server).complete(ChatRequest(messages: [.user("q")], topP: 0.5, stop: ["END", "\"x\""], seed: 42))
+        let body = try #require(try server.requests().last?["body"] as? [String: Any])
+        #expect(body["top_p"] as? Double == 0.5)
+        #expect(body["stop"] as? [String] == ["END", "\"x\""])
+        #expect(body["seed"] as? Int == 42)
+        #expect(llmFailure { _ = try client(server).complete(ChatRequest(messages: [.user("x")], topP: 1.5)) }?.code == .badRequest)
     }
 
     @Test func streamDeltasConcatenateToTheWholeAnswer() throws {
