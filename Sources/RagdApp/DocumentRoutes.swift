@@ -115,6 +115,9 @@ enum DocumentRoutes {
             let metadata = try metadataJSON(try body.object("metadata"))
             let text = DocumentExtractor.extract(text: raw, format: .plainText).text
             guard !text.isEmpty else { throw JSONBody.invalid("text", "must not be empty") }
+            // Read for raw bodies only, but held to the same rules, so a bad one is never silently dropped.
+            _ = try optionalQuery(request, "title", maxLength: maxTitleLength)
+            _ = try optionalQuery(request, "source", maxLength: maxSourceLength)
             return Upload(title: title.trimmingCharacters(in: .whitespacesAndNewlines), source: source,
                           contentType: "text/plain", text: text, metadataJSON: metadata)
         }
@@ -127,7 +130,7 @@ enum DocumentRoutes {
         } catch {
             throw textProblem(error)
         }
-        let title = try optionalQuery(request, "title", maxLength: maxTitleLength) ?? extracted.title ?? derivedTitle(extracted.text)
+        let title = try optionalQuery(request, "title", maxLength: maxTitleLength) ?? boundedTitle(extracted.title) ?? derivedTitle(extracted.text)
         guard !extracted.text.isEmpty else { throw JSONBody.invalid("body", "contains no text") }
         return Upload(title: title, source: try optionalQuery(request, "source", maxLength: maxSourceLength),
                       contentType: extracted.format.mediaType, text: extracted.text, metadataJSON: "{}")
@@ -149,7 +152,13 @@ enum DocumentRoutes {
         }
         func field(_ name: String) throws -> String? {
             guard let part = parts.first(where: { $0.name == name && $0.filename == nil }) else { return nil }
-            do { return try UTF8Text.decode(part.body) } catch { throw textProblem(error) }
+            let text: String
+            do { text = try UTF8Text.decode(part.body) } catch { throw textProblem(error) }
+            if text.utf8.contains(0) { throw JSONBody.invalid(name, JSONBody.nulMessage) }
+            return text
+        }
+        if let filename = file.filename, filename.utf8.contains(0) {
+            throw JSONBody.invalid("file", "the file name " + JSONBody.nulMessage)
         }
         let extracted: ExtractedDocument
         do {
@@ -168,7 +177,8 @@ enum DocumentRoutes {
         let title = try field("title").map { $0.trimmingCharacters(in: .whitespacesAndNewlines) }
         if let title, title.count > maxTitleLength { throw JSONBody.invalid("title", "must be at most \(maxTitleLength) characters") }
         let source = try field("source") ?? file.filename
-        return Upload(title: (title?.isEmpty == false ? title : nil) ?? extracted.title ?? file.filename ?? derivedTitle(extracted.text),
+        return Upload(title: (title?.isEmpty == false ? title : nil) ?? boundedTitle(extracted.title) ?? boundedTitle(file.filename)
+                          ?? derivedTitle(extracted.text),
                       source: source.map { String($0.prefix(maxSourceLength)) }, contentType: extracted.format.mediaType,
                       text: extracted.text, metadataJSON: metadata)
     }
@@ -197,6 +207,13 @@ enum DocumentRoutes {
         default:
             break
         }
+    }
+
+    /// A title the caller did not give (the HTML title, the file name), cut to the limit a
+    /// given title is held to.
+    static func boundedTitle(_ title: String?) -> String? {
+        guard let title = title?.trimmingCharacters(in: .whitespacesAndNewlines), !title.isEmpty else { return nil }
+        return title.count > maxTitleLength ? String(title.prefix(maxTitleLength - 3)) + "..." : title
     }
 
     /// The first line of the text, shortened: better than "untitled" in a list.
@@ -258,6 +275,7 @@ enum DocumentRoutes {
     static func optionalQuery(_ request: Request, _ name: String, maxLength: Int) throws -> String? {
         guard let value = request.queryValue(name)?.trimmingCharacters(in: .whitespacesAndNewlines), !value.isEmpty else { return nil }
         guard value.count <= maxLength else { throw JSONBody.invalid(name, "must be at most \(maxLength) characters") }
+        if value.utf8.contains(0) { throw JSONBody.invalid(name, JSONBody.nulMessage) }
         return value
     }
 
@@ -295,9 +313,22 @@ enum Cursor {
         return (parts[0], parts[1])
     }
 
-    private static func isTimestamp(_ text: String) -> Bool {
-        // 2026-11-27T07:01:30.123456Z: digits and separators only.
-        text.count == 27 && text.allSatisfy { $0.isASCII && ($0.isNumber || "-:.TZ".contains($0)) }
+    /// `2026-11-27T07:01:30.123456Z` naming a real instant (what PostgreSQL printed), so
+    /// that a forged cursor with month 99 is a 422 here, not a database error.
+    static func isTimestamp(_ text: String) -> Bool {
+        let bytes = Array(text.utf8)
+        guard bytes.count == 27 else { return false }
+        for (index, byte) in bytes.enumerated() {
+            let expected: UInt8? = [4: UInt8(ascii: "-"), 7: UInt8(ascii: "-"), 10: UInt8(ascii: "T"), 13: UInt8(ascii: ":"),
+                                    16: UInt8(ascii: ":"), 19: UInt8(ascii: "."), 26: UInt8(ascii: "Z")][index]
+            if let expected { if byte != expected { return false } } else if !(UInt8(ascii: "0")...UInt8(ascii: "9")).contains(byte) { return false }
+        }
+        func number(_ from: Int, _ count: Int) -> Int { bytes[from..<from + count].reduce(0) { $0 * 10 + Int($1 - UInt8(ascii: "0")) } }
+        let (year, month, day) = (number(0, 4), number(5, 2), number(8, 2))
+        guard year >= 1, (1...12).contains(month), number(11, 2) < 24, number(14, 2) < 60, number(17, 2) < 60 else { return false }
+        let leap = year % 4 == 0 && (year % 100 != 0 || year % 400 == 0)
+        let days = [31, leap ? 29 : 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31][month - 1]
+        return (1...days).contains(day)
     }
 
     private static func invalid() -> Problem { JSONBody.invalid("cursor", "is not a cursor this server issued") }

@@ -74,6 +74,7 @@ enum QueryRoutes {
             guard let content = turn["content"] as? String, !content.isEmpty, content.count <= maxHistoryContent else {
                 throw JSONBody.invalid("history[\(index)].content", "must be a non-empty string of at most \(maxHistoryContent) characters")
             }
+            if content.utf8.contains(0) { throw JSONBody.invalid("history[\(index)].content", JSONBody.nulMessage) }
             return ChatMessage(role: role, content: content)
         }
     }

@@ -150,14 +150,17 @@ extension DocumentStore {
         let impact = Self.termWeightSQL(tf: "t.tf::float8", length: "t.chunk_length::float8", average: "a.avg")
         try run("""
             WITH a AS (
-                SELECT coalesce((SELECT terms::float8 / nullif(chunks, 0) FROM keyword_stats WHERE tenant = $1), $7::float8) AS avg
+                -- As the query computes it (at least 1: a tenant whose chunks all lack
+                -- terms has 0), or this document's own for the tenant's first.
+                SELECT coalesce((SELECT CASE WHEN chunks > 0 THEN greatest(terms::float8 / chunks, 1) END
+                                 FROM keyword_stats WHERE tenant = $1), $7::float8) AS avg
             )
             INSERT INTO chunk_terms (tenant, term, chunk_id, document_id, tf, chunk_length, impact)
             SELECT $1, t.term, t.chunk_id, $2::uuid, t.tf, t.chunk_length, \(impact)
             FROM unnest($3::text[], $4::uuid[], $5::integer[], $6::integer[]) AS t (term, chunk_id, tf, chunk_length) CROSS JOIN a
             """, [tenant, documentID, Self.textArray(termColumn), Self.uuidArray(chunkColumn),
                   "{" + tfColumn.joined(separator: ",") + "}", "{" + lengthColumn.joined(separator: ",") + "}",
-                  String(Double(length) / Double(max(chunks, 1)))])
+                  String(max(Double(length) / Double(max(chunks, 1)), 1))])
     }
 
     /// Removes a document's postings in one statement, so the df trigger updates each
