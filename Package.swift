@@ -35,6 +35,8 @@ let package = Package(
         .target(name: "RagdCurl", dependencies: ["CCurl", "CRagdShim", "RagdCore"]),
         .target(name: "RagdAuth", dependencies: ["RagdCore", .product(name: "Crypto", package: "swift-crypto")]),
         .target(name: "RagdText", dependencies: ["RagdCore"]),
+        // PDF (poppler) and DOCX (unzip + XMLParser) readers, each parser in a limited child process.
+        .target(name: "RagdExtract", dependencies: ["CRagdShim", "RagdCore", "RagdText"]),
         .target(name: "RagdEmbedding", dependencies: ["RagdCore", "RagdCurl"]),
         .target(name: "RagdMilvus", dependencies: ["RagdCore", "RagdCurl"]),
         .target(name: "RagdStore", dependencies: ["RagdCore", "RagdPostgres"]),
@@ -44,7 +46,7 @@ let package = Package(
                                                   .product(name: "Crypto", package: "swift-crypto")]),
         .target(name: "RagdPipeline", dependencies: ["RagdCore", "RagdStore", "RagdMilvus", "RagdEmbedding", "RagdText",
                                                      "RagdMetrics", .product(name: "Crypto", package: "swift-crypto")]),
-        .target(name: "RagdApp", dependencies: ["RagdAuth", "RagdCore", "RagdConfig", "RagdPipeline", "RagdHTTP", "RagdLog", "RagdMetrics", "RagdPool", "RagdPostgres",
+        .target(name: "RagdApp", dependencies: ["RagdAuth", "RagdCore", "RagdConfig", "RagdExtract", "RagdPipeline", "RagdHTTP", "RagdLog", "RagdMetrics", "RagdPool", "RagdPostgres",
                                                 "RagdRedis", "RagdCurl", "RagdLLM", "RagdCache", "RagdAnswer",
                                                 .product(name: "Logging", package: "swift-log")],
                 // The API contract, compiled into the binary: the server describes itself.
@@ -64,6 +66,7 @@ let package = Package(
         .testTarget(name: "RagdMetricsTests", dependencies: ["RagdMetrics"]),
         .testTarget(name: "RagdAuthTests", dependencies: ["RagdAuth"]),
         .testTarget(name: "RagdTextTests", dependencies: ["RagdText", "RagdEmbedding", "RagdTesting"]),
+        .testTarget(name: "RagdExtractTests", dependencies: ["RagdExtract", "RagdText", "RagdTesting"]),
         .testTarget(name: "RagdMilvusTests", dependencies: ["RagdMilvus", "RagdTesting"]),
         .testTarget(name: "RagdStoreTests", dependencies: ["RagdStore", "RagdText", "RagdPipeline", "RagdTesting"]),
         .testTarget(name: "RagdPipelineTests", dependencies: ["RagdPipeline"]),

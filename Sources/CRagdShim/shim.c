@@ -5,6 +5,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
+#include <spawn.h>
 #include <string.h>
 #include <sys/prctl.h>
 #include <sys/socket.h>
@@ -22,6 +23,39 @@ int CRagdShim_WIFEXITED(int status) { return WIFEXITED(status); }
 int CRagdShim_WEXITSTATUS(int status) { return WEXITSTATUS(status); }
 int CRagdShim_WIFSIGNALED(int status) { return WIFSIGNALED(status); }
 int CRagdShim_WTERMSIG(int status) { return WTERMSIG(status); }
+
+int CRagdShim_pipe_cloexec(int fds[2]) { return pipe2(fds, O_CLOEXEC); }
+
+int CRagdShim_spawn_isolated(const char *path, char *const argv[], char *const envp[],
+                             int stdout_fd, int stderr_fd, pid_t *pid) {
+    posix_spawn_file_actions_t actions;
+    posix_spawnattr_t attributes;
+    int rc = posix_spawn_file_actions_init(&actions);
+    if (rc != 0) return rc;
+    rc = posix_spawnattr_init(&attributes);
+    if (rc != 0) {
+        posix_spawn_file_actions_destroy(&actions);
+        return rc;
+    }
+    if (rc == 0) rc = posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0);
+    if (rc == 0) rc = posix_spawn_file_actions_adddup2(&actions, stdout_fd, 1);
+    if (rc == 0) rc = posix_spawn_file_actions_adddup2(&actions, stderr_fd, 2);
+    // The worker's sockets, its PostgreSQL connections and the listening socket must not
+    // leak into a parser fed with hostile input, close-on-exec or not.
+    if (rc == 0) rc = posix_spawn_file_actions_addclosefrom_np(&actions, 3);
+    sigset_t none, all;
+    sigemptyset(&none);
+    sigfillset(&all);
+    // Workers ignore SIGPIPE and others; ignored dispositions survive exec, so reset all.
+    if (rc == 0) rc = posix_spawnattr_setsigmask(&attributes, &none);
+    if (rc == 0) rc = posix_spawnattr_setsigdefault(&attributes, &all);
+    if (rc == 0) rc = posix_spawnattr_setpgroup(&attributes, 0);
+    if (rc == 0) rc = posix_spawnattr_setflags(&attributes, POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF | POSIX_SPAWN_SETPGROUP);
+    if (rc == 0) rc = posix_spawn(pid, path, &actions, &attributes, argv, envp);
+    posix_spawnattr_destroy(&attributes);
+    posix_spawn_file_actions_destroy(&actions);
+    return rc;
+}
 
 uint64_t CRagdShim_atomic_load_u64(const uint64_t *p) { return __atomic_load_n(p, __ATOMIC_SEQ_CST); }
 void CRagdShim_atomic_store_u64(uint64_t *p, uint64_t v) { __atomic_store_n(p, v, __ATOMIC_SEQ_CST); }

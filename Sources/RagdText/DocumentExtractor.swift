@@ -9,13 +9,25 @@ public struct ExtractedDocument: Sendable, Equatable {
     public var title: String?
     /// The format the document was read as.
     public var format: DocumentFormat
+    /// For a PDF: where each page starts in `text`; nil for formats without pages.
+    public var pages: PageMap?
 
     /// Creates an extracted document.
-    public init(text: String, title: String?, format: DocumentFormat) {
+    public init(text: String, title: String?, format: DocumentFormat, pages: PageMap? = nil) {
         self.text = text
         self.title = title
         self.format = format
+        self.pages = pages
     }
+}
+
+/// Reads the binary formats (PDF, DOCX). RagdText has no parser for them: the reader
+/// lives in RagdExtract, which runs the parsers in limited child processes.
+public protocol BinaryDocumentReader {
+    /// The text of `bytes`, read as `format` (`format.isBinary`).
+    ///
+    /// - Throws: `.unreadableDocument` naming why the file cannot be read.
+    func read(_ bytes: [UInt8], format: DocumentFormat) throws(TextError) -> ExtractedDocument
 }
 
 /// Chooses the reader for a body from its `Content-Type` (or, for generic types, the
@@ -34,11 +46,20 @@ public enum DocumentExtractor {
     /// extension (`.txt`, `.md`, `.html`, ...); with neither, a missing type means plain
     /// text and `application/octet-stream` is unsupported.
     ///
+    /// PDF and DOCX go to `binaryReader`; without one they are unsupported (415).
+    ///
     /// - Throws: `.unsupportedMediaType` (415) naming the type, `.unsupportedCharset`
     ///   (415) for a charset other than UTF-8/US-ASCII, `.invalidUTF8` (400) with the byte
-    ///   offset.
-    public static func extract(body: [UInt8], contentType: String?, filename: String? = nil) throws(TextError) -> ExtractedDocument {
+    ///   offset, `.unreadableDocument` (422) from the binary reader.
+    public static func extract(body: [UInt8], contentType: String?, filename: String? = nil,
+                               binaryReader: BinaryDocumentReader? = nil) throws(TextError) -> ExtractedDocument {
         let format = try format(contentType: contentType, filename: filename)
+        if format.isBinary {
+            guard let binaryReader else {
+                throw TextError(.unsupportedMediaType, "media type \(printable(format.mediaType)) is not supported here")
+            }
+            return try binaryReader.read(body, format: format)
+        }
         return extract(text: try UTF8Text.decode(body), format: format)
     }
 
@@ -50,11 +71,13 @@ public enum DocumentExtractor {
         guard let mediaType = MediaType(parsing: trimmed) else {
             throw TextError(.unsupportedMediaType, "Content-Type \(printable(trimmed)) cannot be parsed; supported: \(supportedList)")
         }
-        if let charset = mediaType.charset, !supportedCharsets.contains(charset) {
+        let named = DocumentFormat(mediaType: mediaType.essence)
+        // A charset means something only for text; a PDF's is no reason to refuse it.
+        if named?.isBinary != true, let charset = mediaType.charset, !supportedCharsets.contains(charset) {
             throw TextError(.unsupportedCharset,
                             "charset \(printable(charset)) is not supported; send UTF-8 (charset=utf-8)")
         }
-        if let format = DocumentFormat(mediaType: mediaType.essence) { return format }
+        if let named { return named }
         if mediaType.essence == "application/octet-stream", let fromName { return fromName }
         throw TextError(.unsupportedMediaType, "media type \(printable(mediaType.essence)) is not supported; supported: \(supportedList)")
     }
@@ -62,7 +85,8 @@ public enum DocumentExtractor {
     /// Normalizes already-decoded text of `format` and finds its title.
     public static func extract(text: String, format: DocumentFormat) -> ExtractedDocument {
         switch format {
-        case .plainText:
+        case .plainText, .pdf, .docx:
+            // PDF and DOCX reach here only as text their reader already extracted.
             return ExtractedDocument(text: TextNormalizer.normalize(text), title: nil, format: format)
         case .markdown:
             let normalized = TextNormalizer.normalize(text)
@@ -75,7 +99,7 @@ public enum DocumentExtractor {
     }
 
     /// One line, white space collapsed, at most `maxTitleLength` scalars; nil if empty.
-    static func cleanTitle(_ title: String?) -> String? {
+    public static func cleanTitle(_ title: String?) -> String? {
         guard let title else { return nil }
         let words = TextNormalizer.normalize(title).split(whereSeparator: { $0.isWhitespace })
         var result = words.joined(separator: " ")

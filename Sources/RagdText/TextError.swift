@@ -6,7 +6,7 @@ public struct TextError: Error, Sendable, Equatable, CustomStringConvertible {
     public struct Code: Hashable, Sendable, CustomStringConvertible {
         private enum Base: String, Hashable, Sendable {
             case invalidUTF8, unsupportedMediaType, unsupportedCharset, malformedMultipart,
-                 limitExceeded, invalidArgument
+                 limitExceeded, invalidArgument, unreadableDocument, extractorFailed
         }
         private let base: Base
         private init(_ base: Base) { self.base = base }
@@ -21,6 +21,13 @@ public struct TextError: Error, Sendable, Equatable, CustomStringConvertible {
         public static let malformedMultipart = Code(.malformedMultipart)
         /// A configured limit (parts, header size) was passed (HTTP 413).
         public static let limitExceeded = Code(.limitExceeded)
+        /// A PDF or Word file that cannot be turned into text: encrypted, corrupt,
+        /// truncated, empty, without a text layer, a decompression bomb, or too slow to
+        /// parse; the message says which (HTTP 422).
+        public static let unreadableDocument = Code(.unreadableDocument)
+        /// The server could not run its PDF or Word reader (a tool missing, no temporary
+        /// directory): not the file's fault (HTTP 500).
+        public static let extractorFailed = Code(.extractorFailed)
         /// A caller passed an unusable setting, e.g. a chunk overlap not below the size.
         public static let invalidArgument = Code(.invalidArgument)
 

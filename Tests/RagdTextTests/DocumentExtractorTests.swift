@@ -23,6 +23,26 @@ import Testing
         #expect(document == ExtractedDocument(text: "v2\n\nFaster & safer.", title: "Release notes", format: .html))
     }
 
+    @Test func pdfAndDocxAreKnownByTypeAndFileName() throws {
+        #expect(try DocumentExtractor.format(contentType: "application/pdf") == .pdf)
+        #expect(try DocumentExtractor.format(contentType: "application/pdf; charset=binary") == .pdf, "a charset means nothing to a PDF")
+        #expect(try DocumentExtractor.format(contentType: "application/vnd.openxmlformats-officedocument.wordprocessingml.document") == .docx)
+        #expect(try DocumentExtractor.format(contentType: "application/octet-stream", filename: "Scan.PDF") == .pdf)
+        #expect(try DocumentExtractor.format(contentType: nil, filename: "report.docx") == .docx)
+        #expect(DocumentFormat.pdf.isBinary && DocumentFormat.docx.isBinary && !DocumentFormat.html.isBinary)
+    }
+
+    @Test func pagesAreMappedToOffsets() {
+        let (text, map) = PagedText.assemble([(1, "First  page\r\n"), (2, "   \n"), (3, "Third\n\n\npage")], pageCount: 4)
+        #expect(text == "First  page\n\nThird\n\npage")
+        #expect(map.pageCount == 4)
+        #expect(map.starts == [PageMap.Start(offset: 0, page: 1), PageMap.Start(offset: 13, page: 3)], "page 2 has no text")
+        #expect(map.page(at: 0) == 1 && map.page(at: 12) == 1 && map.page(at: 13) == 3)
+        #expect(map.pages(start: 6, end: 18).map { [$0.first, $0.last] } == [1, 3])
+        #expect(map.pages(start: 13, end: 18).map { [$0.first, $0.last] } == [3, 3])
+        #expect(PageMap(starts: [], pageCount: 0).pages(start: 0, end: 5) == nil)
+    }
+
     @Test func genericTypesDeferToTheFileName() throws {
         #expect(try DocumentExtractor.format(contentType: "application/octet-stream", filename: "README.MD") == .markdown)
         #expect(try DocumentExtractor.format(contentType: nil, filename: "index.htm") == .html)
@@ -33,13 +53,17 @@ import Testing
 
     @Test func unsupportedTypesAndCharsetsAreNamed() {
         do {
-            _ = try DocumentExtractor.extract(body: [1, 2], contentType: "application/pdf")
-            Issue.record("PDF should be unsupported")
+            _ = try DocumentExtractor.extract(body: [1, 2], contentType: "image/png")
+            Issue.record("PNG should be unsupported")
         } catch {
             #expect(error.code == .unsupportedMediaType)
-            #expect(error.message.contains("application/pdf"))
-            #expect(error.message.contains("text/plain, text/markdown, text/html"))
+            #expect(error.message.contains("image/png"))
+            #expect(error.message.contains("text/plain, text/markdown, text/html, application/pdf, "
+                                           + "application/vnd.openxmlformats-officedocument.wordprocessingml.document"))
         }
+        // PDF and DOCX need a binary reader (RagdExtract); without one they are refused.
+        #expect { try DocumentExtractor.extract(body: Array("%PDF-1.4".utf8), contentType: "application/pdf") }
+            throws: { ($0 as? TextError)?.code == .unsupportedMediaType }
         do {
             _ = try DocumentExtractor.extract(body: [0x63, 0x61, 0x66, 0xE9], contentType: "text/html; charset=ISO-8859-1")
             Issue.record("Latin-1 should be unsupported")

@@ -36,6 +36,19 @@ int CRagdShim_set_parent_death_signal(int sig);
 /// Names the calling thread (shown by ps/top; at most 15 bytes are kept).
 void CRagdShim_set_thread_name(const char *name);
 
+// MARK: child processes
+#include <sys/types.h>
+/// Starts `path` with `argv` and `envp` through posix_spawn (safe in a multi-threaded
+/// process: nothing runs between fork and exec but the spawn's own steps): stdin from
+/// /dev/null, stdout and stderr onto the given descriptors, every other descriptor
+/// closed, an empty signal mask, every signal at its default action, and a process group
+/// of its own (so the caller can kill the child and anything it started with
+/// kill(-pid)). Returns 0 and sets `*pid`, or an errno value.
+/// pipe2(fds, O_CLOEXEC): glibc declares pipe2 only under _GNU_SOURCE.
+int CRagdShim_pipe_cloexec(int fds[2]);
+int CRagdShim_spawn_isolated(const char *path, char *const argv[], char *const envp[],
+                             int stdout_fd, int stderr_fd, pid_t *pid);
+
 // MARK: sockets
 /// accept4(fd, NULL, NULL, SOCK_CLOEXEC); glibc only declares accept4 under _GNU_SOURCE.
 int CRagdShim_accept_cloexec(int fd);
