@@ -22,8 +22,13 @@ public struct Citation: Sendable, Equatable {
     public var title: String
     public var snippet: String
     public var score: Double
+    /// The PDF pages the passage came from (first, last); nil for other formats.
+    public var pageStart: Int?
+    public var pageEnd: Int?
 
     public init(_ passage: Passage) {
+        pageStart = passage.hit.pages?.start
+        pageEnd = passage.hit.pages?.end
         number = passage.number
         chunkID = passage.hit.chunkID
         documentID = passage.hit.documentID

@@ -44,6 +44,9 @@ final class CachedAnswers {
             ]))
         }
         parts.append(JSONText.quoted(settings.rerankURL.map { "\($0) \(settings.rerankModel ?? "")" } ?? "rrf"))
+        // The shape of the cached citations: entries made before they carried page
+        // numbers must not answer now.
+        parts.append("\"citations-v2\"")
         fingerprint = "[" + parts.joined(separator: ",") + "]"
     }
 

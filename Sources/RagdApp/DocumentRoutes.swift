@@ -1,6 +1,7 @@
 import Foundation
 import RagdAuth
 import RagdCore
+import RagdExtract
 import RagdHTTP
 import RagdPipeline
 import RagdStore
@@ -18,13 +19,13 @@ enum DocumentRoutes {
 
         router.post("/v1/documents") { request in
             let principal = try guardian.principal(request, anyOf: [AuthScope.documentsWrite])
-            let upload = try parseUpload(request)
+            let upload = try parseUpload(request, reader: binaryReader(context))
             let backends = try backends(context)
             let result: IngestResult
             do {
                 result = try backends.ingestor.ingest(IngestRequest(
                     tenant: principal.tenant, title: upload.title, source: upload.source, contentType: upload.contentType,
-                    text: upload.text, metadataJSON: upload.metadataJSON))
+                    text: upload.text, metadataJSON: upload.metadataJSON, pages: upload.pages))
             } catch {
                 throw APIGuard.problem(error)
             }
@@ -71,7 +72,9 @@ enum DocumentRoutes {
                 ("document_id", JSONText.quoted(id)),
                 ("data", "[" + chunks.map { chunk in
                     JSONText.object([("id", JSONText.quoted(chunk.id)), ("ordinal", String(chunk.ordinal)),
-                                     ("text", JSONText.quoted(chunk.text))])
+                                     ("text", JSONText.quoted(chunk.text)),
+                                     ("page_start", chunk.pages.map { String($0.start) } ?? "null"),
+                                     ("page_end", chunk.pages.map { String($0.end) } ?? "null")])
                 }.joined(separator: ",") + "]"),
                 ("next_offset", chunks.count == limit ? String(offset + limit) : "null"),
             ]))
@@ -99,11 +102,18 @@ enum DocumentRoutes {
         var contentType: String
         var text: String
         var metadataJSON: String
+        var pages: PageMap? = nil
+    }
+
+    /// PDF and DOCX: parsers in limited child processes (RagdExtract), their text held to
+    /// the limit a text body has.
+    static func binaryReader(_ context: APIContext) -> OfficeDocumentReader {
+        OfficeDocumentReader(limits: ExtractionLimits(textBytes: context.settings.maxBodyBytes))
     }
 
     /// JSON `{title, text, source?, metadata?}`, a raw text/markdown/html body (title and
     /// source from the query string), or a multipart/form-data file upload.
-    static func parseUpload(_ request: Request) throws -> Upload {
+    static func parseUpload(_ request: Request, reader: BinaryDocumentReader? = nil) throws -> Upload {
         let contentType = request.headers["content-type"] ?? ""
         let essence = contentType.split(separator: ";").first.map { $0.trimmingCharacters(in: .whitespaces).lowercased() } ?? ""
         if essence == "application/json" || essence.hasSuffix("+json") {
@@ -122,21 +132,22 @@ enum DocumentRoutes {
                           contentType: "text/plain", text: text, metadataJSON: metadata)
         }
         if essence == "multipart/form-data" {
-            return try parseMultipart(request, contentType: contentType)
+            return try parseMultipart(request, contentType: contentType, reader: reader)
         }
         let extracted: ExtractedDocument
         do {
-            extracted = try DocumentExtractor.extract(body: request.body, contentType: contentType.isEmpty ? nil : contentType)
+            extracted = try DocumentExtractor.extract(body: request.body, contentType: contentType.isEmpty ? nil : contentType,
+                                                      binaryReader: reader)
         } catch {
             throw textProblem(error)
         }
         let title = try optionalQuery(request, "title", maxLength: maxTitleLength) ?? boundedTitle(extracted.title) ?? derivedTitle(extracted.text)
         guard !extracted.text.isEmpty else { throw JSONBody.invalid("body", "contains no text") }
         return Upload(title: title, source: try optionalQuery(request, "source", maxLength: maxSourceLength),
-                      contentType: extracted.format.mediaType, text: extracted.text, metadataJSON: "{}")
+                      contentType: extracted.format.mediaType, text: extracted.text, metadataJSON: "{}", pages: extracted.pages)
     }
 
-    static func parseMultipart(_ request: Request, contentType: String) throws -> Upload {
+    static func parseMultipart(_ request: Request, contentType: String, reader: BinaryDocumentReader?) throws -> Upload {
         let parts: [MultipartPart]
         do {
             parts = try MultipartFormData.parse(request.body, contentType: contentType)
@@ -162,7 +173,8 @@ enum DocumentRoutes {
         }
         let extracted: ExtractedDocument
         do {
-            extracted = try DocumentExtractor.extract(body: file.body, contentType: file.contentType, filename: file.filename)
+            extracted = try DocumentExtractor.extract(body: file.body, contentType: file.contentType, filename: file.filename,
+                                                      binaryReader: reader)
         } catch {
             throw textProblem(error)
         }
@@ -180,7 +192,7 @@ enum DocumentRoutes {
         return Upload(title: (title?.isEmpty == false ? title : nil) ?? boundedTitle(extracted.title) ?? boundedTitle(file.filename)
                           ?? derivedTitle(extracted.text),
                       source: source.map { String($0.prefix(maxSourceLength)) }, contentType: extracted.format.mediaType,
-                      text: extracted.text, metadataJSON: metadata)
+                      text: extracted.text, metadataJSON: metadata, pages: extracted.pages)
     }
 
     static func metadataJSON(_ object: [String: Any]?) throws -> String {
@@ -228,6 +240,11 @@ enum DocumentRoutes {
             return Problem(status: 415, code: "unsupported-media-type", title: "Unsupported Media Type", detail: error.message)
         case .invalidUTF8:
             return Problem.badRequest(error.message)
+        case .unreadableDocument:
+            return Problem(status: 422, code: "unreadable-document", title: "Unprocessable Content", detail: error.message)
+        case .extractorFailed:
+            return Problem(status: 500, code: "extractor-failed", title: "Internal Server Error",
+                           detail: "The document reader could not run on this server.")
         default:
             return Problem(status: 400, code: "malformed-body", title: "Bad Request", detail: error.message)
         }
@@ -290,6 +307,7 @@ enum DocumentRoutes {
             ("status", JSONText.quoted(document.status)),
             ("chunks", String(document.chunkCount)),
             ("bytes", String(document.byteSize)),
+            ("pages", document.pageCount.map(String.init) ?? "null"),
             ("created_at", JSONText.quoted(document.createdAt)),
             ("updated_at", JSONText.quoted(document.updatedAt)),
         ]

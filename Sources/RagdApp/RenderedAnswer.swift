@@ -45,6 +45,8 @@ struct RenderedAnswer {
             ("title", JSONText.quoted(citation.title)),
             ("snippet", JSONText.quoted(citation.snippet)),
             ("score", String(citation.score)),
+            ("page_start", citation.pageStart.map(String.init) ?? "null"),
+            ("page_end", citation.pageEnd.map(String.init) ?? "null"),
         ])
     }
 

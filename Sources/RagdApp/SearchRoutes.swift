@@ -82,6 +82,8 @@ enum SearchRoutes {
             ("source", hit.source.map(JSONText.quoted) ?? "null"),
             ("ordinal", String(hit.ordinal)),
             ("text", JSONText.quoted(hit.text)),
+            ("page_start", hit.pages.map { String($0.start) } ?? "null"),
+            ("page_end", hit.pages.map { String($0.end) } ?? "null"),
             ("score", String(hit.score)),
             ("ranks", JSONText.object([
                 ("vector", hit.vectorRank.map(String.init) ?? "null"),

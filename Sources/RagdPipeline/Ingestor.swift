@@ -15,8 +15,12 @@ public struct IngestRequest: Sendable {
     public var contentType: String
     public var text: String
     public var metadataJSON: String
+    /// For a PDF: where each page starts in `text`, so each chunk is stored with its pages.
+    public var pages: PageMap?
 
-    public init(tenant: String, title: String, source: String?, contentType: String, text: String, metadataJSON: String) {
+    public init(tenant: String, title: String, source: String?, contentType: String, text: String, metadataJSON: String,
+                pages: PageMap? = nil) {
+        self.pages = pages
         self.tenant = tenant
         self.title = title
         self.source = source
@@ -84,8 +88,11 @@ public final class Ingestor {
 
         let document = NewDocument(id: Identifier.uuid(), tenant: request.tenant, title: request.title, source: request.source,
                                    contentType: request.contentType, sha256: sha256, metadataJSON: request.metadataJSON,
-                                   byteSize: request.text.utf8.count)
-        let chunks = pieces.map { NewChunk(id: Identifier.uuid(), ordinal: $0.ordinal, text: $0.text) }
+                                   byteSize: request.text.utf8.count, pageCount: request.pages?.pageCount)
+        let chunks = pieces.map { piece in
+            NewChunk(id: Identifier.uuid(), ordinal: piece.ordinal, text: piece.text,
+                     pages: request.pages?.pages(start: piece.start, end: piece.end).map { PageRange(start: $0.first, end: $0.last) })
+        }
         guard try timings.measure("store", { try store.insertPending(document, chunks: chunks) }) else {
             // Another request stored the same content between our check and our insert.
             guard let existing = try store.document(tenant: request.tenant, sha256: sha256),

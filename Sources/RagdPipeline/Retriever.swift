@@ -28,9 +28,12 @@ public struct SearchHit: Sendable, Equatable {
     /// 1-based rank in the vector leg and in the keyword leg; nil where absent.
     public var vectorRank: Int?
     public var keywordRank: Int?
+    /// The PDF pages the passage came from; nil for other formats.
+    public var pages: PageRange?
 
     public init(chunkID: String, documentID: String, title: String, source: String?, ordinal: Int, text: String,
-                score: Double, vectorRank: Int?, keywordRank: Int?) {
+                score: Double, vectorRank: Int?, keywordRank: Int?, pages: PageRange? = nil) {
+        self.pages = pages
         self.chunkID = chunkID
         self.documentID = documentID
         self.title = title
@@ -128,7 +131,7 @@ public final class Retriever {
                 guard let row = rows[item.id] else { continue }
                 hits.append(SearchHit(chunkID: row.chunkID, documentID: row.documentID, title: row.title, source: row.source,
                                       ordinal: row.ordinal, text: row.text, score: item.score,
-                                      vectorRank: item.ranks[0], keywordRank: item.ranks[1]))
+                                      vectorRank: item.ranks[0], keywordRank: item.ranks[1], pages: row.pages))
                 if hits.count == topK { break }
             }
             return (hits, timings)

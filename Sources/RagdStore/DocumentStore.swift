@@ -14,7 +14,7 @@ public final class DocumentStore {
     static let documentColumns = """
         id::text, tenant, title, source, content_type, sha256, metadata::text, status, chunk_count, byte_size,
         to_char(created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"'),
-        to_char(updated_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"')
+        to_char(updated_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"'), page_count
         """
 
     // MARK: ingest
@@ -31,15 +31,17 @@ public final class DocumentStore {
     public func insertPending(_ document: NewDocument, chunks: [NewChunk]) throws -> Bool {
         try transaction {
             let inserted = try run("""
-                INSERT INTO documents (id, tenant, title, source, content_type, sha256, metadata, status, chunk_count, byte_size)
-                VALUES ($1::uuid, $2, $3, $4, $5, $6, $7::jsonb, 'pending', $8::integer, $9::bigint)
+                INSERT INTO documents (id, tenant, title, source, content_type, sha256, metadata, status, chunk_count, byte_size,
+                                       page_count)
+                VALUES ($1::uuid, $2, $3, $4, $5, $6, $7::jsonb, 'pending', $8::integer, $9::bigint, $10::integer)
                 ON CONFLICT (tenant, sha256) DO NOTHING
                 """, [document.id, document.tenant, document.title, document.source, document.contentType, document.sha256,
-                      document.metadataJSON, String(chunks.count), String(document.byteSize)])
+                      document.metadataJSON, String(chunks.count), String(document.byteSize), document.pageCount.map(String.init)])
             guard inserted.affectedRows == 1 else { return false }
             try run("""
-                INSERT INTO chunks (id, document_id, tenant, ordinal, text)
-                SELECT (c->>'id')::uuid, $1::uuid, $2, (c->>'ordinal')::integer, c->>'text'
+                INSERT INTO chunks (id, document_id, tenant, ordinal, text, page_start, page_end)
+                SELECT (c->>'id')::uuid, $1::uuid, $2, (c->>'ordinal')::integer, c->>'text',
+                       (c->>'page_start')::integer, (c->>'page_end')::integer
                 FROM jsonb_array_elements($3::jsonb) AS c
                 """, [document.id, document.tenant, Self.chunksJSON(chunks)])
             return true
@@ -92,12 +94,13 @@ public final class DocumentStore {
 
     public func chunks(documentID: String, tenant: String, limit: Int, offset: Int) throws -> [ChunkRecord] {
         try run("""
-            SELECT c.id::text, c.document_id::text, c.ordinal, c.text FROM chunks c
+            SELECT c.id::text, c.document_id::text, c.ordinal, c.text, c.page_start, c.page_end FROM chunks c
             JOIN documents d ON d.id = c.document_id AND d.status = 'ready'
             WHERE c.document_id = $1::uuid AND c.tenant = $2 AND d.tenant = $2
             ORDER BY c.ordinal LIMIT $3::integer OFFSET $4::integer
             """, [documentID, tenant, String(limit), String(offset)]).rows.map { row in
-            ChunkRecord(id: row[0] ?? "", documentID: row[1] ?? "", ordinal: Int(row[2] ?? "") ?? 0, text: row[3] ?? "")
+            ChunkRecord(id: row[0] ?? "", documentID: row[1] ?? "", ordinal: Int(row[2] ?? "") ?? 0, text: row[3] ?? "",
+                        pages: PageRange(row[4], row[5]))
         }
     }
 
@@ -115,12 +118,12 @@ public final class DocumentStore {
     public func chunks(ids: [String], tenant: String) throws -> [ChunkWithDocument] {
         guard !ids.isEmpty else { return [] }
         return try run("""
-            SELECT c.id::text, d.id::text, d.title, d.source, c.ordinal, c.text
+            SELECT c.id::text, d.id::text, d.title, d.source, c.ordinal, c.text, c.page_start, c.page_end
             FROM chunks c JOIN documents d ON d.id = c.document_id
             WHERE c.id = ANY ($1::uuid[]) AND c.tenant = $2 AND d.tenant = $2 AND d.status = 'ready'
             """, [Self.uuidArray(ids), tenant]).rows.map { row in
             ChunkWithDocument(chunkID: row[0] ?? "", documentID: row[1] ?? "", title: row[2] ?? "", source: row[3],
-                              ordinal: Int(row[4] ?? "") ?? 0, text: row[5] ?? "")
+                              ordinal: Int(row[4] ?? "") ?? 0, text: row[5] ?? "", pages: PageRange(row[6], row[7]))
         }
     }
 
@@ -201,7 +204,8 @@ public final class DocumentStore {
 
     static func chunksJSON(_ chunks: [NewChunk]) -> String {
         "[" + chunks.map { chunk in
-            "{\"id\":\"\(chunk.id)\",\"ordinal\":\(chunk.ordinal),\"text\":\(JSONText.quoted(chunk.text))}"
+            "{\"id\":\"\(chunk.id)\",\"ordinal\":\(chunk.ordinal),\"text\":\(JSONText.quoted(chunk.text))"
+                + (chunk.pages.map { ",\"page_start\":\($0.start),\"page_end\":\($0.end)" } ?? "") + "}"
         }.joined(separator: ",") + "]"
     }
 }
@@ -212,7 +216,7 @@ extension PostgresResult {
             DocumentRecord(id: row[0] ?? "", tenant: row[1] ?? "", title: row[2] ?? "", source: row[3],
                            contentType: row[4] ?? "", sha256: row[5] ?? "", metadataJSON: row[6] ?? "{}",
                            status: row[7] ?? "", chunkCount: Int(row[8] ?? "") ?? 0, byteSize: Int(row[9] ?? "") ?? 0,
-                           createdAt: row[10] ?? "", updatedAt: row[11] ?? "")
+                           createdAt: row[10] ?? "", updatedAt: row[11] ?? "", pageCount: row[12].flatMap { Int($0) })
         }
     }
 }

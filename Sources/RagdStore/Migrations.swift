@@ -187,6 +187,20 @@ public enum Migrations {
             FOR EACH ROW EXECUTE FUNCTION follow_keyword_stats()
             """,
         ]),
+        // (Version 5, not 4: the ingest-leases branch takes 4; either may land first, and
+        // the two touch different columns, so their order does not matter.)
+        // PDF pages: the pages a chunk's text came from (first and last, as the document
+        // numbers them from 1) and the document's page count, so a citation can say
+        // "page 12". NULL for formats without pages and for rows written before; adding
+        // nullable columns without a default rewrites nothing.
+        Migration(version: 5, name: "pdf pages", sql: [
+            "ALTER TABLE chunks ADD COLUMN page_start integer, ADD COLUMN page_end integer",
+            """
+            ALTER TABLE chunks ADD CONSTRAINT chunks_pages CHECK (
+                (page_start IS NULL AND page_end IS NULL) OR (page_start >= 1 AND page_end >= page_start))
+            """,
+            "ALTER TABLE documents ADD COLUMN page_count integer CHECK (page_count >= 0)",
+        ]),
     ]
 
     /// A lock id of our own for `pg_advisory_lock`, so that several pods starting at once

@@ -266,9 +266,12 @@ final class DocumentAPITests {
         #expect((metadata.json?["detail"] as? String)?.hasPrefix("metadata:") == true)
         let unknown = try post(#"{"title": "x", "text": "hello", "colour": "blue"}"#)
         #expect(unknown.status == 422)
-        let unsupported = try post("%PDF-1.7", "application/pdf")
+        let unsupported = try post("GIF89a", "image/gif")
         #expect(unsupported.status == 415)
         #expect(unsupported.headers["content-type"] == "application/problem+json")
+        let notReally = try post("%PDF-1.7", "application/pdf")
+        #expect(notReally.status == 422, "a PDF that is cut short: \(notReally.body)")
+        #expect((notReally.json?["detail"] as? String)?.contains("truncated") == true)
 
         let topK = try search(token, "anything", topK: 51)
         #expect(topK.status == 422)

@@ -161,6 +161,34 @@ final class DocumentStoreTests {
         #expect(try store.chunks(ids: chunks.map(\.id), tenant: "alice").count == 2)
     }
 
+    @Test func pdfPagesAreStoredPerChunkAndNullOtherwise() throws {
+        var (document, chunks) = newDocument(tenant: "pages", text: "cover page\nsecond and third page\nlast page")
+        document.pageCount = 9
+        chunks[0].pages = PageRange(start: 1, end: 1)
+        chunks[1].pages = PageRange(start: 2, end: 3)
+        chunks[2].pages = PageRange(start: 9, end: 9)
+        #expect(try store.insertPending(document, chunks: chunks))
+        try publish(document, chunks)
+        #expect(try store.document(id: document.id, tenant: "pages")?.pageCount == 9)
+        let listed = try store.chunks(documentID: document.id, tenant: "pages", limit: 10, offset: 0)
+        #expect(listed.map(\.pages) == chunks.map(\.pages))
+        let found = try store.chunks(ids: [chunks[1].id], tenant: "pages")
+        #expect(found.first?.pages == PageRange(start: 2, end: 3))
+
+        let (plain, plainChunks) = newDocument(tenant: "pages", text: "no pages here")
+        #expect(try store.insertPending(plain, chunks: plainChunks))
+        try publish(plain, plainChunks)
+        #expect(try store.document(id: plain.id, tenant: "pages")?.pageCount == nil)
+        #expect(try store.chunks(ids: [plainChunks[0].id], tenant: "pages").first?.pages == nil)
+
+        // The database refuses a range that ends before it starts.
+        var (bad, badChunks) = newDocument(tenant: "pages", text: "backwards")
+        badChunks[0].pages = PageRange(start: 5, end: 4)
+        bad.pageCount = 5
+        #expect(throws: StoreError.self) { try self.store.insertPending(bad, chunks: badChunks) }
+        #expect(try store.document(tenant: "pages", sha256: bad.sha256) == nil, "nothing of it was written")
+    }
+
     @Test func hostileTextIsStoredVerbatim() throws {
         let text = "Robert'); DROP TABLE documents;--\n\\x00 \" ' $1 $$ quoted $$"
         let (document, chunks) = newDocument(tenant: "a", text: text)
