@@ -28,7 +28,7 @@ FROM swift:6.3.1-bookworm AS build
 # version of each package, so a pin would break the build at the next security update.
 # hadolint ignore=DL3008
 RUN apt-get update \
-    && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends libfcgi-dev libpq-dev libhiredis-dev libcurl4-openssl-dev pkg-config \
+    && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends libfcgi-dev libpq-dev libhiredis-dev libcurl4-openssl-dev libxml2-dev pkg-config \
     && rm -rf /var/lib/apt/lists/*
 
 WORKDIR /src
@@ -108,11 +108,15 @@ FROM debian:bookworm-slim AS runtime
 
 # image-check: runtime packages. libfcgi0ldbl is Debian 12's name for the libfcgi
 # runtime (/usr/lib/x86_64-linux-gnu/libfcgi.so.0); libstdc++6 is linked even with a
-# static Swift runtime and is only present in the slim image by accident (apt needs it).
+# static Swift runtime and is only present in the slim image by accident (apt needs it);
+# libxml2 is what FoundationXML's XMLParser (the Word reader) parses with. The document
+# readers run tools, not libraries: poppler-utils (pdfinfo, pdftotext) and unzip, each
+# under util-linux's prlimit, which is Essential and so already in the slim image. They
+# write their input to /tmp (an emptyDir in Kubernetes).
 # Not version-pinned, for the reason given in the build stage.
 # hadolint ignore=DL3008
 RUN apt-get update \
-    && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends libfcgi0ldbl libpq5 libhiredis0.14 libcurl4 libstdc++6 ca-certificates tzdata \
+    && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends libfcgi0ldbl libpq5 libhiredis0.14 libcurl4 libstdc++6 libxml2 poppler-utils unzip ca-certificates tzdata \
     && rm -rf /var/lib/apt/lists/* \
     && groupadd --system --gid 10001 ragd \
     && useradd --system --uid 10001 --gid 10001 --no-create-home --home-dir /nonexistent --shell /usr/sbin/nologin ragd \

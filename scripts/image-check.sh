@@ -304,9 +304,16 @@ swift_runtime=$(grep -c 'libswift\|libFoundation\|libdispatch' <<<"$ldd_out" || 
 [ "$swift_runtime" = 0 ] || die "the binary links a shared Swift runtime library (expected --static-swift-stdlib)"
 say "ldd: $(wc -l <<<"$direct") direct and $(grep -c '=>' <<<"$ldd_out") total libraries, from ${#seen[@]} packages, all provided by the runtime stage"
 for p in $RUNTIME_PACKAGES; do
-    case $p in ca-certificates|tzdata) continue ;; esac  # data, not libraries
+    case $p in ca-certificates|tzdata|poppler-utils|unzip) continue ;; esac  # data, or tools (below)
     [ -n "${seen[$p]:-}" ] || say "note: runtime package $p provides no library the binary loads"
 done
+# The PDF and Word readers run these programs (RagdExtract): each must come from a
+# package the runtime stage installs or the base image is guaranteed to have.
+for tool in /usr/bin/prlimit /usr/bin/pdfinfo /usr/bin/pdftotext /usr/bin/unzip; do
+    pkg=$(pkg_of "$tool") || die "$tool: no installed Debian package ships it (scripts/stack.sh install)"
+    grep -qxF -- "$pkg" <<<"$provided" || die "$tool comes from $pkg, which the runtime stage does not install"
+done
+say "document readers: prlimit, pdfinfo, pdftotext and unzip are provided by the runtime stage"
 
 # ---- 4. run it as the image would ----------------------------------------------------
 work=$(mktemp -d /tmp/ragd-image-check.XXXXXX)

