@@ -1,4 +1,5 @@
 import Foundation
+import Logging
 import RagdAuth
 import RagdCore
 import RagdExtract
@@ -19,7 +20,9 @@ enum DocumentRoutes {
 
         router.post("/v1/documents") { request in
             let principal = try guardian.principal(request, anyOf: [AuthScope.documentsWrite])
+            let parsing = Clock.monotonicNanoseconds()
             let upload = try parseUpload(request, reader: binaryReader(context))
+            let parsed = Clock.monotonicNanoseconds()
             let backends = try backends(context)
             let result: IngestResult
             do {
@@ -31,7 +34,12 @@ enum DocumentRoutes {
             }
             var fields = documentFields(result.document)
             fields.append(("duplicate", result.duplicate ? "true" : "false"))
-            fields.append(("timings", SearchRoutes.timingsJSON(result.timings)))
+            var timings = result.timings
+            // PDF and Word: the time their readers took (the child processes included).
+            if DocumentFormat(mediaType: upload.contentType)?.isBinary == true {
+                timings.add("extract", milliseconds: Double(parsed - parsing) / 1e6)
+            }
+            fields.append(("timings", SearchRoutes.timingsJSON(timings)))
             var response = Response.json(JSONText.object(fields), status: result.duplicate ? 200 : 201)
             response.headers.set("Location", "/v1/documents/\(result.document.id)")
             return response
@@ -243,6 +251,8 @@ enum DocumentRoutes {
         case .unreadableDocument:
             return Problem(status: 422, code: "unreadable-document", title: "Unprocessable Content", detail: error.message)
         case .extractorFailed:
+            // The cause (a tool missing, no temporary directory) is the operator's to see.
+            Logger(label: "ragd.extract").error("document reader failed", metadata: ["error": .string(error.message)])
             return Problem(status: 500, code: "extractor-failed", title: "Internal Server Error",
                            detail: "The document reader could not run on this server.")
         default:

@@ -29,10 +29,9 @@ struct DOCXReader {
         guard let document = directory.entry(Self.documentPart) else {
             throw ExtractionFailure.unreadable("it has no \(Self.documentPart) (not a Word document)")
         }
-        let limitMiB = limits.uncompressedBytes >> 20
         let declared = directory.entries.reduce(UInt64(0)) { $0 + $1.uncompressedSize }
         if document.uncompressedSize > UInt64(limits.uncompressedBytes) || declared > UInt64(limits.uncompressedBytes) * 4 {
-            throw ExtractionFailure.unreadable("it declares \(declared >> 20) MiB uncompressed, over the \(limitMiB) MiB limit "
+            throw ExtractionFailure.unreadable("it declares \(declared >> 20) MiB uncompressed, over the \(ExtractionFailure.size(limits.uncompressedBytes)) limit "
                                                + "(a decompression bomb?)")
         }
 
@@ -47,8 +46,9 @@ struct DOCXReader {
                                          + "its directory declares (a decompression bomb?)")
         }
         try refuseDTD(xml)
-        let body = WordText()
+        let body = WordText(maxTextBytes: limits.textBytes)
         guard body.parse(Data(xml)) else { throw ExtractionFailure.unreadable("its \(Self.documentPart) is not well-formed XML") }
+        if body.tooLarge { throw ExtractionFailure.unreadable("its text is larger than \(ExtractionFailure.size(limits.textBytes))") }
 
         var title: String?
         if directory.entry(Self.corePart) != nil,
@@ -60,7 +60,7 @@ struct DOCXReader {
         }
         let text = TextNormalizer.normalize(body.paragraphs.joined(separator: "\n\n"))
         guard text.utf8.count <= limits.textBytes else {
-            throw ExtractionFailure.unreadable("its text is larger than \(limits.textBytes >> 20) MiB")
+            throw ExtractionFailure.unreadable("its text is larger than \(ExtractionFailure.size(limits.textBytes))")
         }
         guard !text.isEmpty else { throw ExtractionFailure.unreadable("it contains no text") }
         return ExtractedDocument(text: text, title: DocumentExtractor.cleanTitle(title) ?? DocumentExtractor.cleanTitle(body.titleParagraph),

@@ -7,13 +7,14 @@ public struct ExtractionLimits: Sendable, Equatable {
     public var sandbox: SandboxLimits
     /// Most bytes of extracted text: what a text upload may have (`MAX_BODY_BYTES`).
     public var textBytes: Int
-    /// Most bytes of `pdftotext -tsv` output read (it is streamed, never held whole).
+    /// Most bytes of `pdftotext -tsv` output read (it is streamed, never held whole;
+    /// about five to ten times the text). 512 MiB.
     public var layoutBytes: Int
     /// Most bytes a DOCX's `word/document.xml` may inflate to, declared or actual: more
     /// is taken for a decompression bomb. 200 MiB.
     public var uncompressedBytes: Int
 
-    public init(sandbox: SandboxLimits = SandboxLimits(), textBytes: Int = 50 << 20, layoutBytes: Int = 1 << 30,
+    public init(sandbox: SandboxLimits = SandboxLimits(), textBytes: Int = 50 << 20, layoutBytes: Int = 512 << 20,
                 uncompressedBytes: Int = 200 << 20) {
         self.sandbox = sandbox
         self.textBytes = textBytes
@@ -43,6 +44,11 @@ enum ExtractionFailure {
     /// The server could not run the reader at all.
     static func `internal`(_ error: Error) -> TextError {
         TextError(.extractorFailed, "the document reader could not run: \(error)")
+    }
+
+    /// "50 MiB", or "100 bytes" below a MiB.
+    static func size(_ bytes: Int) -> String {
+        bytes >= 1 << 20 && bytes % (1 << 20) == 0 ? "\(bytes >> 20) MiB" : "\(bytes) bytes"
     }
 
     /// The first line of a tool's error output, printable ASCII only, at most 120 characters.

@@ -170,13 +170,16 @@ struct PDFLayout {
     /// they look like a table; else just `[start]`. Marks the members consumed.
     private static func tableGroup(from start: Int, in blocks: [Block], consumed: inout [Bool]) -> [Int] {
         var group = [start]
+        var inGroup = [Bool](repeating: false, count: blocks.count)
+        inGroup[start] = true
         var next = 0
         while next < group.count {
             let member = blocks[group[next]]
-            for candidate in blocks.indices where !consumed[candidate] && !group.contains(candidate)
+            for candidate in blocks.indices where !consumed[candidate] && !inGroup[candidate]
             && !(blocks[candidate].lines.count == 1 && isMarker(blocks[candidate].lines[0].text))
             && alignedSideBySide(member, blocks[candidate]) {
                 group.append(candidate)
+                inGroup[candidate] = true
             }
             next += 1
         }

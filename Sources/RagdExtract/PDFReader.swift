@@ -30,7 +30,7 @@ struct PDFReader {
         }
         layout.finish()
         if textTooLarge || layout.textBytes > limits.textBytes {
-            throw ExtractionFailure.unreadable("its text is larger than \(limits.textBytes >> 20) MiB")
+            throw ExtractionFailure.unreadable("its text is larger than \(ExtractionFailure.size(limits.textBytes))")
         }
         let pageCount = max(layout.pageCount, fields["Pages"].flatMap { Int($0) } ?? 0)
         let assembled = PagedText.assemble(layout.pages, pageCount: pageCount)
@@ -72,7 +72,7 @@ struct PDFReader {
             throw ExtractionFailure.internal(error)
         }
         if result.timedOut { throw ExtractionFailure.timedOut(limits.sandbox.seconds) }
-        if result.overflowed { throw ExtractionFailure.unreadable("it yields more than \(outputBytes >> 20) MiB of layout") }
+        if result.overflowed { throw ExtractionFailure.unreadable("it yields more than \(ExtractionFailure.size(outputBytes)) of layout") }
         if result.crashed { throw ExtractionFailure.exhausted(signal: result.signal ?? 0) }
         guard result.exitStatus == 0 else {
             if result.errorText.contains("Incorrect password") {

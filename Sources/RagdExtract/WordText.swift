@@ -16,6 +16,16 @@ import FoundationXML
 final class WordText: NSObject, XMLParserDelegate {
     private(set) var paragraphs: [String] = []
     private(set) var titleParagraph: String?
+    /// Set when the text passed `maxTextBytes`: parsing stopped there, so a document of
+    /// endless text costs no more than the limit.
+    private(set) var tooLarge = false
+    private var textBytes = 0
+    private let maxTextBytes: Int
+    private weak var parser: XMLParser?
+
+    init(maxTextBytes: Int = .max) {
+        self.maxTextBytes = maxTextBytes
+    }
 
     private var inText = false
     private var paragraph = ""
@@ -31,7 +41,8 @@ final class WordText: NSObject, XMLParserDelegate {
         parser.shouldProcessNamespaces = true
         parser.shouldResolveExternalEntities = false
         parser.delegate = self
-        return parser.parse()
+        self.parser = parser
+        return parser.parse() || tooLarge
     }
 
     private static func value(_ attributes: [String: String]) -> String? {
@@ -103,6 +114,12 @@ final class WordText: NSObject, XMLParserDelegate {
         let text = paragraph.trimmingCharacters(in: .whitespacesAndNewlines)
         paragraph = ""
         guard !text.isEmpty else { return }
+        textBytes += text.utf8.count + 2
+        if textBytes > maxTextBytes {
+            tooLarge = true
+            parser?.abortParsing()
+            return
+        }
         if !tables.isEmpty {
             tables[tables.count - 1].cell += (tables[tables.count - 1].cell.isEmpty ? "" : " ") + text
             return

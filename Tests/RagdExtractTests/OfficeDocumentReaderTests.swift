@@ -104,6 +104,12 @@ import Testing
             """)
     }
 
+    @Test func textBeyondTheLimitIsRefused() throws {
+        let small = OfficeDocumentReader(limits: ExtractionLimits(textBytes: 100))
+        #expect(try refusal("report.docx", .docx, reader: small)?.contains("its text is larger than 100 bytes") == true)
+        #expect(try refusal("handbook.pdf", .pdf, reader: small)?.contains("its text is larger than 100 bytes") == true)
+    }
+
     @Test func brokenDocxFilesAreRefusedNamingWhy() throws {
         #expect(try refusal("notzip.docx", .docx)?.contains("not a zip archive") == true)
         #expect(try refusal("nobody.docx", .docx)?.contains("has no word/document.xml") == true)

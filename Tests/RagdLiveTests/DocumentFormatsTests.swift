@@ -63,6 +63,7 @@ final class DocumentFormatsTests {
         #expect(document["title"] as? String == "Tidal Observatory Handbook", "the PDF's Info Title")
         #expect(document["content_type"] as? String == "application/pdf")
         #expect(document["pages"] as? Int == 4)
+        #expect(((document["timings"] as? [String: Any])?["extract"] as? Double ?? 0) > 0, "the readers' time is reported")
 
         // Every chunk names its pages, and they cover the document in order.
         let listing = try server.request("GET", "/v1/documents/\(id)/chunks", token: token)
