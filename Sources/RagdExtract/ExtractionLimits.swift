@@ -1,3 +1,4 @@
+import Foundation
 import RagdText
 
 /// What one PDF or Word file may cost. The defaults hold each parser run to 30 s of wall
@@ -32,7 +33,8 @@ enum ExtractionFailure {
     }
 
     static func timedOut(_ seconds: Double) -> TextError {
-        unreadable("reading it took longer than \(Int(seconds.rounded())) s")
+        let shown = seconds == seconds.rounded() ? String(Int(seconds)) : String(format: "%.1f", seconds)
+        return unreadable("reading it took longer than \(shown) s")
     }
 
     /// Killed by the kernel: RLIMIT_CPU (SIGXCPU/SIGKILL) or a failed allocation under

@@ -104,6 +104,15 @@ import Testing
             """)
     }
 
+    @Test func aSlowParserIsStoppedByTheClock() throws {
+        let hurried = OfficeDocumentReader(limits: ExtractionLimits(sandbox: SandboxLimits(seconds: 0.1)))
+        let started = Date()
+        #expect(try refusal("long.pdf", .pdf, reader: hurried)?.contains("reading it took longer than 0.1 s") == true)
+        #expect(Date().timeIntervalSince(started) < 5)
+        let document = try read("long.pdf", .pdf)
+        #expect(document.pages?.pageCount == 121 && document.text.contains("section 119"))
+    }
+
     @Test func textBeyondTheLimitIsRefused() throws {
         let small = OfficeDocumentReader(limits: ExtractionLimits(textBytes: 100))
         #expect(try refusal("report.docx", .docx, reader: small)?.contains("its text is larger than 100 bytes") == true)

@@ -9,6 +9,7 @@ Writes into OUTDIR:
   truncated.pdf     the first half of handbook.pdf's bytes
   empty.pdf         0 bytes
   scanned.pdf       page 1 of handbook.pdf rendered by pdftoppm and wrapped by Pillow: images only
+  long.pdf          groff -ms: 120 pages of prose, for the reader's time limit
   report.docx       python-docx: core title, a heading, paragraphs, a list, a table
   bomb.docx         word/document.xml inflating to 300 MiB, sizes declared honestly
   liar.docx         the same, its directory declaring 1 KiB for it
@@ -78,6 +79,10 @@ def pdfs(out):
     data = open(handbook, "rb").read()
     open(os.path.join(out, "truncated.pdf"), "wb").write(data[: len(data) // 2])
     open(os.path.join(out, "empty.pdf"), "wb").close()
+    sections = "".join(f".NH\nSection {n}\n.PP\n" + f"The gauge of section {n} reports tides and waves. " * 40 + "\n.bp\n"
+                       for n in range(120))
+    with open(os.path.join(out, "long.pdf"), "wb") as pdf:
+        run("groff", "-ms", "-Tpdf", input=(".TL\nLong record\n" + sections).encode(), stdout=pdf)
     # A scan: the first page as pixels only, no text layer.
     from PIL import Image
     png = subprocess.run(["pdftoppm", "-r", "60", "-f", "1", "-l", "1", "-png", handbook], check=True,
