@@ -27,12 +27,12 @@ import Testing
     }
 
     @Test func cpuLimitEndsABusyLoop() throws {
-        let started = Date()
-        let result = try sh("while :; do :; done", SandboxLimits(seconds: 20, cpuSeconds: 1))
+        // One CPU second, however long a busy machine takes to give it: the kernel ends
+        // the loop, not our clock.
+        let result = try sh("while :; do :; done", SandboxLimits(seconds: 60, cpuSeconds: 1))
         #expect(result.crashed, "killed by the kernel: \(String(describing: result.signal))")
         #expect(result.signal == SIGXCPU || result.signal == SIGKILL)
         #expect(!result.timedOut)
-        #expect(Date().timeIntervalSince(started) < 10)
     }
 
     @Test func memoryLimitFailsLargeAllocations() throws {
