@@ -42,7 +42,7 @@ enum QueryRoutes {
                 throw APIGuard.problem(error)
             }
             if stream {
-                return streamed(question, retrieval, backends: backends, cache: cache, context: context)
+                return streamed(question, retrieval, backends: backends, cache: cache, context: context, request: request)
             }
             var timings = retrieval.timings
             let generation: Generation
@@ -105,7 +105,8 @@ enum QueryRoutes {
     /// A client that leaves stops the LLM request within about a second (the LLM client
     /// polls `keepAlive`, which also sends the heartbeat).
     static func streamed(_ question: Question, _ retrieval: Retrieval, backends: ThreadBackends, cache: CachedAnswers,
-                         context: APIContext) -> Response {
+                         context: APIContext, request: Request) -> Response {
+        let (requestID, method, route) = (request.requestID, request.method, request.route)
         var response = Response.stream(contentType: "text/event-stream") { output in
             let events = EventStreamWriter(output, heartbeatInterval: context.settings.sseHeartbeat)
             let sources = RenderedAnswer.sourcesJSON(retrieval.passages)
@@ -123,6 +124,7 @@ enum QueryRoutes {
                 return // the client went away; nobody to tell
             } catch {
                 let problem = LLMProblems.problem(error)
+                ServerFaultLog.record(problem, requestID: requestID, method: method, route: route)
                 try events.send("error", JSONText.object([
                     ("type", JSONText.quoted(problem.type)), ("title", JSONText.quoted(problem.title)),
                     ("status", String(problem.status)), ("detail", JSONText.quoted(problem.detail ?? "")),
