@@ -16,6 +16,7 @@ public enum RagdApplication {
         try validateForWorkers(settings: settings)
         let api = try APIContext(settings: settings)
         try api.prepareCollection()
+        try IngestJanitor.start(settings: settings)
         // CORS outermost, so that a rate-limit refusal is readable by the page that caused it;
         // the OpenAI error style inside it, so that it rewrites that refusal too.
         return Responder(router: makeRouter(settings: settings, pool: pool, api: api),

@@ -1,3 +1,6 @@
+#if canImport(Glibc)
+import Glibc
+#endif
 import Crypto
 import Logging
 import RagdCore
@@ -53,8 +56,8 @@ public final class Ingestor {
     let chunker: Chunker
     private let logger = Logger(label: "ragd.ingest")
 
-    /// A pending document older than this is taken to be from an ingest that died.
-    static let stalePendingSeconds = 900
+    /// How long an ingest of content another request is ingesting waits for it.
+    static let conflictWaitSeconds = 5.0
 
     public init(store: DocumentStore, milvus: MilvusClient, embedder: Embedder, collection: String, chunker: Chunker) {
         self.store = store
@@ -86,7 +89,10 @@ public final class Ingestor {
                                    contentType: request.contentType, sha256: sha256, metadataJSON: request.metadataJSON,
                                    byteSize: request.text.utf8.count)
         let chunks = pieces.map { NewChunk(id: Identifier.uuid(), ordinal: $0.ordinal, text: $0.text) }
-        guard try timings.measure("store", { try store.insertPending(document, chunks: chunks) }) else {
+        let owner = IngestLease.currentOwner()
+        guard try timings.measure("store", {
+            try store.insertPending(document, chunks: chunks, owner: owner, leaseSeconds: IngestLease.seconds)
+        }) else {
             // Another request stored the same content between our check and our insert.
             guard let existing = try store.document(tenant: request.tenant, sha256: sha256),
                   let result = try resolveExisting(existing) else {
@@ -103,8 +109,13 @@ public final class Ingestor {
                 MilvusRow(chunkID: chunk.id, documentID: document.id, tenant: document.tenant, vector: vector)
             }
             _ = try timings.measure("index") { try milvus.insert(collection: collection, rows: rows) }
-            try timings.measure("publish") {
-                try store.markReady(id: document.id, tenant: document.tenant, terms: terms, keywordVersion: SearchTokenizer.version)
+            let published = try timings.measure("publish") {
+                try store.markReady(id: document.id, tenant: document.tenant, owner: owner, terms: terms,
+                                    keywordVersion: SearchTokenizer.version)
+            }
+            guard published else {
+                throw PipelineError(.badGateway, dependency: "database",
+                                    "the ingest took too long and its document was reclaimed; send it again")
             }
         } catch {
             discard(documentID: document.id, tenant: document.tenant, cause: error)
@@ -116,14 +127,54 @@ public final class Ingestor {
         return IngestResult(document: ready, duplicate: false, timings: timings)
     }
 
-    /// nil when the existing row was stale and has been removed (ingest again).
+    /// nil when the existing row was abandoned and has been removed, or vanished (ingest
+    /// again). While another live ingest holds it, waits up to `conflictWaitSeconds` for
+    /// it to finish (then the document is a duplicate) or go (a janitor removing a dead
+    /// worker's document); 409 after that.
     private func resolveExisting(_ existing: DocumentRecord) throws -> IngestResult? {
-        if existing.status == "ready" { return IngestResult(document: existing, duplicate: true, timings: StageTimings()) }
-        guard try store.isStalePending(id: existing.id, tenant: existing.tenant, olderThanSeconds: Self.stalePendingSeconds) else {
-            throw PipelineError(.conflict, "the same content is being ingested by another request")
+        var current = existing
+        let deadline = Clock.monotonicNanoseconds() + UInt64(Self.conflictWaitSeconds * 1e9)
+        while true {
+            if current.status == "ready" { return IngestResult(document: current, duplicate: true, timings: StageTimings()) }
+            guard let lease = try store.pendingLease(id: current.id, tenant: current.tenant) else { return nil }
+            if try reclaim(lease) { return nil }
+            guard Clock.monotonicNanoseconds() < deadline else {
+                throw PipelineError(.conflict, "the same content is being ingested by another request")
+            }
+            usleep(100_000)
+            guard let next = try store.document(tenant: current.tenant, sha256: current.sha256) else { return nil }
+            current = next
         }
-        discard(documentID: existing.id, tenant: existing.tenant, cause: nil)
-        return nil
+    }
+
+    /// Removes `lease`'s document when its owner is known dead or its lease ran out; false
+    /// when it is still someone's (or another worker won the takeover).
+    private func reclaim(_ lease: DocumentStore.PendingLease) throws -> Bool {
+        let abandoned = lease.expired || lease.owner.map(IngestLease.isDead) == true
+        guard abandoned, try store.takeOver(lease, newOwner: IngestLease.currentOwner(), seconds: IngestLease.seconds) else {
+            return false
+        }
+        logger.notice("reclaimed a document whose ingest died", metadata: [
+            "document_id": .string(lease.documentID), "owner": .string(lease.owner ?? "(none)"),
+            "reason": .string(lease.expired ? "lease expired" : "owner process gone"),
+        ])
+        discard(documentID: lease.documentID, tenant: lease.tenant, cause: nil)
+        return true
+    }
+
+    /// The janitor's round, run by every worker every few seconds: renews the leases of
+    /// this process's ingests, removes documents whose ingest died (owner gone on this
+    /// host, or lease expired anywhere), and retries queued vector deletions. Returns the
+    /// number of documents removed.
+    @discardableResult
+    public func janitorRound(limit: Int = 20) throws -> Int {
+        try store.renewLeases(owner: IngestLease.currentOwner(), seconds: IngestLease.seconds)
+        var removed = 0
+        for lease in try store.reclaimCandidates(host: IngestLease.host, limit: limit) where try reclaim(lease) {
+            removed += 1
+        }
+        cleanUpVectors(limit: limit)
+        return removed
     }
 
     /// Removes every trace of a document that did not make it: vectors first (queued for

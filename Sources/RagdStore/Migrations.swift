@@ -187,6 +187,14 @@ public enum Migrations {
             FOR EACH ROW EXECUTE FUNCTION follow_keyword_stats()
             """,
         ]),
+        // A pending document belongs to the worker process ingesting it (`lease_owner`,
+        // "host/pid/start time") until `lease_until`, which that worker renews while it
+        // lives. When the owner is dead (known at once on its own host) or its lease has
+        // run out, any worker may take the document over and remove it (IngestLease).
+        Migration(version: 4, name: "ingest leases", sql: [
+            "ALTER TABLE documents ADD COLUMN lease_owner text, ADD COLUMN lease_until timestamptz",
+            "CREATE INDEX documents_pending ON documents (lease_until) WHERE status = 'pending'",
+        ]),
     ]
 
     /// A lock id of our own for `pg_advisory_lock`, so that several pods starting at once
