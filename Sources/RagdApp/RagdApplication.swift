@@ -32,6 +32,7 @@ public enum RagdApplication {
         PoolRoutes.register(on: &router, pool: pool)
         OpenAPIRoutes.register(on: &router)
         DocumentRoutes.register(on: &router, context: api)
+        JobRoutes.register(on: &router, context: api)
         SearchRoutes.register(on: &router, context: api)
         QueryRoutes.register(on: &router, context: api)
         ChatCompletionRoutes.register(on: &router, context: api)

@@ -67,15 +67,19 @@ public final class Ingestor {
         self.chunker = chunker
     }
 
-    public func ingest(_ request: IngestRequest) throws(PipelineError) -> IngestResult {
+    /// `progress(embedded, total)`, when given, hears after chunking and after each batch
+    /// of `progressBatch` chunks is embedded (background jobs report it).
+    public func ingest(_ request: IngestRequest, progress: ((Int, Int) -> Void)? = nil) throws(PipelineError) -> IngestResult {
         do {
-            return try run(request)
+            return try run(request, progress: progress)
         } catch {
             throw PipelineError.from(error)
         }
     }
 
-    private func run(_ request: IngestRequest) throws -> IngestResult {
+    static let progressBatch = 64
+
+    private func run(_ request: IngestRequest, progress: ((Int, Int) -> Void)?) throws -> IngestResult {
         var timings = StageTimings()
         cleanUpVectors(limit: 5)
         let sha256 = Self.sha256Hex(request.text)
@@ -91,7 +95,7 @@ public final class Ingestor {
         let chunks = pieces.map { NewChunk(id: Identifier.uuid(), ordinal: $0.ordinal, text: $0.text) }
         let owner = IngestLease.currentOwner()
         guard try timings.measure("store", {
-            try store.insertPending(document, chunks: chunks, owner: owner, leaseSeconds: IngestLease.seconds)
+            try store.insertPending(document, chunks: chunks, owner: owner, leaseSeconds: IngestLease.seconds, collection: collection)
         }) else {
             // Another request stored the same content between our check and our insert.
             guard let existing = try store.document(tenant: request.tenant, sha256: sha256),
@@ -103,7 +107,17 @@ public final class Ingestor {
 
         let terms = timings.measure("terms") { KeywordTerms.of(chunks.map { (id: $0.id, text: $0.text) }, title: document.title) }
         do {
-            let vectors = try timings.measure("embed") { try embedder.embed(chunks.map(\.text), purpose: .document) }
+            let vectors = try timings.measure("embed") { () throws -> [[Float]] in
+                guard let progress else { return try embedder.embed(chunks.map(\.text), purpose: .document) }
+                var vectors: [[Float]] = []
+                progress(0, chunks.count)
+                for start in stride(from: 0, to: chunks.count, by: Self.progressBatch) {
+                    let batch = chunks[start..<min(start + Self.progressBatch, chunks.count)]
+                    vectors += try embedder.embed(batch.map(\.text), purpose: .document)
+                    progress(vectors.count, chunks.count)
+                }
+                return vectors
+            }
             MetricsRecorder.current?.recordStage("embed", seconds: (timings.milliseconds("embed") ?? 0) / 1000)
             let rows = zip(chunks, vectors).map { chunk, vector in
                 MilvusRow(chunkID: chunk.id, documentID: document.id, tenant: document.tenant, vector: vector)
@@ -158,7 +172,7 @@ public final class Ingestor {
             "document_id": .string(lease.documentID), "owner": .string(lease.owner ?? "(none)"),
             "reason": .string(lease.expired ? "lease expired" : "owner process gone"),
         ])
-        discard(documentID: lease.documentID, tenant: lease.tenant, cause: nil)
+        discard(documentID: lease.documentID, tenant: lease.tenant, cause: nil, collection: lease.collection ?? collection)
         return true
     }
 
@@ -169,6 +183,7 @@ public final class Ingestor {
     @discardableResult
     public func janitorRound(limit: Int = 20) throws -> Int {
         try store.renewLeases(owner: IngestLease.currentOwner(), seconds: IngestLease.seconds)
+        try store.renewJobLeases(owner: IngestLease.currentOwner(), seconds: IngestLease.seconds)
         var removed = 0
         for lease in try store.reclaimCandidates(host: IngestLease.host, limit: limit) where try reclaim(lease) {
             removed += 1
@@ -179,9 +194,9 @@ public final class Ingestor {
 
     /// Removes every trace of a document that did not make it: vectors first (queued for
     /// later if Milvus is down), then the rows.
-    private func discard(documentID: String, tenant: String, cause: Error?) {
+    private func discard(documentID: String, tenant: String, cause: Error?, collection: String? = nil) {
         do {
-            try milvus.delete(collection: collection, documentID: documentID, tenant: tenant, waitUntilVisible: false)
+            try milvus.delete(collection: collection ?? self.collection, documentID: documentID, tenant: tenant, waitUntilVisible: false)
         } catch {
             do {
                 try store.recordVectorCleanup(documentID: documentID, tenant: tenant)

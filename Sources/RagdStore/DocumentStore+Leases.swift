@@ -8,6 +8,8 @@ extension DocumentStore {
         /// leases (then `expired` follows the old rule: untouched for 15 minutes).
         public var owner: String?
         public var expired: Bool
+        /// The Milvus collection its vectors went to (nil: from before that was recorded).
+        public var collection: String? = nil
     }
 
     /// Extends the leases of every document `owner` is ingesting; the count renewed.
@@ -24,7 +26,8 @@ extension DocumentStore {
     /// is the system's, and everything it then does names the document's own tenant).
     public func reclaimCandidates(host: String, limit: Int) throws -> [PendingLease] {
         let result = try run("""
-            SELECT id::text, tenant, lease_owner, coalesce(lease_until, updated_at + interval '15 minutes') < now()
+            SELECT id::text, tenant, lease_owner, coalesce(lease_until, updated_at + interval '15 minutes') < now(),
+                   lease_collection
             FROM documents
             WHERE status = 'pending'
               AND (coalesce(lease_until, updated_at + interval '15 minutes') < now() OR left(lease_owner, $1::integer) = $2)
@@ -32,18 +35,20 @@ extension DocumentStore {
             """, [String(host.count + 1), host + "/", String(limit)])
         return (0..<result.rowCount).map { row in
             PendingLease(documentID: result[row, 0] ?? "", tenant: result[row, 1] ?? "", owner: result[row, 2],
-                         expired: result[row, 3] == "t")
+                         expired: result[row, 3] == "t", collection: result[row, 4])
         }
     }
 
     /// The lease of one pending document of the tenant, or nil when it is not pending.
     public func pendingLease(id: String, tenant: String) throws -> PendingLease? {
         let result = try run("""
-            SELECT id::text, tenant, lease_owner, coalesce(lease_until, updated_at + interval '15 minutes') < now()
+            SELECT id::text, tenant, lease_owner, coalesce(lease_until, updated_at + interval '15 minutes') < now(),
+                   lease_collection
             FROM documents WHERE id = $1::uuid AND tenant = $2 AND status = 'pending'
             """, [id, tenant])
         guard result.rowCount == 1 else { return nil }
-        return PendingLease(documentID: id, tenant: tenant, owner: result[0, 2], expired: result[0, 3] == "t")
+        return PendingLease(documentID: id, tenant: tenant, owner: result[0, 2], expired: result[0, 3] == "t",
+                            collection: result[0, 4])
     }
 
     /// Takes over an abandoned pending document for `newOwner`, only if it is still

@@ -28,17 +28,20 @@ public final class DocumentStore {
     /// Stores the document as `pending` (invisible) with its chunks, in one transaction.
     /// Returns false when a document with the same content already exists in the tenant
     /// (the unique index decides, so two concurrent uploads cannot both win).
-    /// `owner` holds the document's lease for `leaseSeconds` (DocumentStore+Leases).
-    public func insertPending(_ document: NewDocument, chunks: [NewChunk], owner: String, leaseSeconds: Int) throws -> Bool {
+    /// `owner` holds the document's lease for `leaseSeconds` (DocumentStore+Leases); its
+    /// vectors go to Milvus `collection`.
+    public func insertPending(_ document: NewDocument, chunks: [NewChunk], owner: String, leaseSeconds: Int,
+                              collection: String? = nil) throws -> Bool {
         try transaction {
             let inserted = try run("""
                 INSERT INTO documents (id, tenant, title, source, content_type, sha256, metadata, status, chunk_count, byte_size,
-                                       lease_owner, lease_until)
+                                       lease_owner, lease_until, lease_collection)
                 VALUES ($1::uuid, $2, $3, $4, $5, $6, $7::jsonb, 'pending', $8::integer, $9::bigint,
-                        $10, now() + make_interval(secs => $11::integer))
+                        $10, now() + make_interval(secs => $11::integer), $12)
                 ON CONFLICT (tenant, sha256) DO NOTHING
                 """, [document.id, document.tenant, document.title, document.source, document.contentType, document.sha256,
-                      document.metadataJSON, String(chunks.count), String(document.byteSize), owner, String(leaseSeconds)])
+                      document.metadataJSON, String(chunks.count), String(document.byteSize), owner, String(leaseSeconds),
+                      collection])
             guard inserted.affectedRows == 1 else { return false }
             try run("""
                 INSERT INTO chunks (id, document_id, tenant, ordinal, text)
@@ -66,7 +69,7 @@ public final class DocumentStore {
                 try insertTerms(documentID: id, tenant: tenant, terms)
                 try run("""
                     UPDATE documents SET status = 'ready', keyword_version = $3::integer, keyword_terms = $4::bigint,
-                                         updated_at = now(), lease_owner = NULL, lease_until = NULL
+                                         updated_at = now(), lease_owner = NULL, lease_until = NULL, lease_collection = NULL
                     WHERE id = $1::uuid AND tenant = $2
                     """, [id, tenant, String(keywordVersion), String(terms.reduce(0) { $0 + $1.length })])
                 return true

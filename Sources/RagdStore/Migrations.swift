@@ -195,6 +195,41 @@ public enum Migrations {
             "ALTER TABLE documents ADD COLUMN lease_owner text, ADD COLUMN lease_until timestamptz",
             "CREATE INDEX documents_pending ON documents (lease_until) WHERE status = 'pending'",
         ]),
+        // Background ingestion (`POST /v1/documents?async=true`): the extracted text waits
+        // here until a worker's job runner claims it (`FOR UPDATE SKIP LOCKED`, with a
+        // lease like a pending document's). The text is dropped once the job is done.
+        // Deployments that share a database may index into different Milvus collections
+        // (the e5 profile next to the local embedder): a job is run only by workers of its
+        // collection, and a pending document records where its vectors went, so whoever
+        // removes it deletes them there.
+        Migration(version: 5, name: "ingest jobs", sql: [
+            "ALTER TABLE documents ADD COLUMN lease_collection text",
+            """
+            CREATE TABLE ingest_jobs (
+                id            uuid PRIMARY KEY,
+                tenant        text NOT NULL,
+                collection    text NOT NULL,
+                state         text NOT NULL CHECK (state IN ('queued', 'running', 'succeeded', 'failed')),
+                title         text NOT NULL,
+                source        text,
+                content_type  text NOT NULL,
+                body          text,
+                metadata      jsonb NOT NULL DEFAULT '{}',
+                document_id   uuid,
+                duplicate     boolean NOT NULL DEFAULT false,
+                chunks_total  integer NOT NULL DEFAULT 0,
+                chunks_done   integer NOT NULL DEFAULT 0,
+                attempts      integer NOT NULL DEFAULT 0,
+                error         text,
+                lease_owner   text,
+                lease_until   timestamptz,
+                not_before    timestamptz NOT NULL DEFAULT now(),
+                created_at    timestamptz NOT NULL DEFAULT now(),
+                updated_at    timestamptz NOT NULL DEFAULT now()
+            )
+            """,
+            "CREATE INDEX ingest_jobs_waiting ON ingest_jobs (collection, not_before) WHERE state IN ('queued', 'running')",
+        ]),
     ]
 
     /// A lock id of our own for `pg_advisory_lock`, so that several pods starting at once
