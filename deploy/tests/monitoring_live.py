@@ -370,11 +370,17 @@ def check_rules(prom, window, crashed):
     for name in sorted(set(re.findall(r"\b((?:rag|process)_[a-z_]+)\b", rules_text))):
         if name not in names:
             failures.append(f"the rules name {name}, which Prometheus never scraped")
-    events = [("a 429", f"sum(increase(rag_rate_limit_rejections_total[{window}])) > 0"),
-              ("an LLM failure", f'sum(increase(rag_llm_requests_total{{outcome="unavailable"}}[{window}])) > 0'),
-              ("a bypassed cache", f'sum(increase(rag_cache_requests_total{{result="bypassed"}}[{window}])) > 0')]
+    def counted(series):
+        # increase() is 0 for a series whose first sample already holds the event (it
+        # appeared at 1 and stayed there): such a series counts when it did not exist at
+        # the start of the window.
+        return (f"(sum(increase({series}[{window}])) > 0) or "
+                f"(sum(max_over_time({series}[{window}])) > 0 unless sum({series} offset {window}) >= 0)")
+    events = [("a 429", counted("rag_rate_limit_rejections_total")),
+              ("an LLM failure", counted('rag_llm_requests_total{outcome="unavailable"}')),
+              ("a bypassed cache", counted('rag_cache_requests_total{result="bypassed"}'))]
     if crashed:
-        events.append(("a worker crash", f'sum(increase(rag_pool_worker_restarts_total{{reason="crash"}}[{window}])) > 0'))
+        events.append(("a worker crash", counted('rag_pool_worker_restarts_total{reason="crash"}')))
     for what, expr in events:
         if not prom.query(expr)[0]:
             failures.append(f"Prometheus did not count {what}: {expr}")
