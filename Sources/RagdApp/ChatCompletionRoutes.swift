@@ -70,16 +70,7 @@ enum ChatCompletionRoutes {
                 return withCacheHeader(streamed(question, retrieval, reply, backends: backends, cache: cache, context: context,
                                                 request: request), cache.missHeader)
             }
-            var timings = retrieval.timings
-            let generation: Generation
-            do throws(LLMError) {
-                generation = try backends.answerer.generate(question, passages: retrieval.passages, timings: &timings)
-            } catch {
-                throw LLMProblems.problem(error)
-            }
-            let answer = RenderedAnswer(generation: generation, mode: backends.answerer.mode,
-                                        passages: retrieval.passages, reranked: retrieval.reranked)
-            cache.store(answer)
+            let (answer, _) = try QueryRoutes.answered(question, retrieval, backends: backends, cache: cache)
             return withCacheHeader(Response.json(reply.completionJSON(answer)), cache.missHeader)
         }
     }

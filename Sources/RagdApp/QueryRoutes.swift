@@ -44,18 +44,26 @@ enum QueryRoutes {
             if stream {
                 return streamed(question, retrieval, backends: backends, cache: cache, context: context, request: request)
             }
-            var timings = retrieval.timings
-            let generation: Generation
-            do throws(LLMError) {
-                generation = try backends.answerer.generate(question, passages: retrieval.passages, timings: &timings)
-            } catch {
-                throw LLMProblems.problem(error)
-            }
-            let answer = RenderedAnswer(generation: generation, mode: backends.answerer.mode,
-                                        passages: retrieval.passages, reranked: retrieval.reranked)
-            cache.store(answer)
+            let (answer, timings) = try answered(question, retrieval, backends: backends, cache: cache)
             return respond(answer, stream: false, cacheHeader: cache.missHeader, timings: timings, context: context)
         }
+    }
+
+    /// Generates the whole answer (not streamed) and caches it; an LLM failure is its
+    /// problem (502/503/504). Shared with `/v1/chat/completions`.
+    static func answered(_ question: Question, _ retrieval: Retrieval, backends: ThreadBackends,
+                         cache: CachedAnswers) throws -> (RenderedAnswer, StageTimings) {
+        var timings = retrieval.timings
+        let generation: Generation
+        do throws(LLMError) {
+            generation = try backends.answerer.generate(question, passages: retrieval.passages, timings: &timings)
+        } catch {
+            throw LLMProblems.problem(error)
+        }
+        let answer = RenderedAnswer(generation: generation, mode: backends.answerer.mode,
+                                    passages: retrieval.passages, reranked: retrieval.reranked)
+        cache.store(answer)
+        return (answer, timings)
     }
 
     /// `history: [{role: "user"|"assistant", content}]`, at most 20 turns.
