@@ -204,7 +204,8 @@ def redis_outage(api, redis_url, run):
     headers, _ = api.expect(200, "POST", "/v1/query", {"question": f"Is Redis there? ({run})"})
     if headers.get("x-cache") != "bypass":
         raise Failure(f"an answer while Redis is paused: expected X-Cache: bypass, got {headers.get('x-cache')}")
-    api.expect(503, "GET", "/health/ready", auth=False)
+    # Each worker answers probes from its last round for up to a second.
+    wait_for("readiness failing while Redis is paused", lambda: api.call("GET", "/health/ready", auth=False)[0] == 503, 4)
     wait_for("readiness after the Redis pause", lambda: api.call("GET", "/health/ready", auth=False)[0] == 200, 30)
     say("event: Redis paused for 5 s (cache bypassed, rate limit unchecked, readiness 503)")
 
@@ -410,7 +411,13 @@ def main():
         say(f"Prometheus {prom.url} scraping {metrics_url} every {SCRAPE_SECONDS} s")
         wait_for("the first scrape of ragd", lambda: prom.query('rag_pool_threads{job="ragd"} and on () up{job="ragd"} == 1')[0])
         api = API(base, token)
+        # Twice, with a scrape between: rate() needs a series to grow between two scrapes,
+        # and on a fresh ragd a series first appears with the traffic's whole count.
         drive_traffic(api, run)
+        accepted = metric_value(metrics_url, "rag_pool_accepted_requests_total")
+        wait_for("a scrape after the first traffic",
+                 lambda: prom.query(f'rag_pool_accepted_requests_total{{job="ragd"}} >= {accepted}')[0], 30)
+        drive_traffic(api, run + "b")
         llm_failure(api, env["RAGD_MON_LLM_CONTROL_URL"], run)
         redis_outage(api, env["RAGD_MON_REDIS_URL"], run)
         crashed = env.get("RAGD_MON_KILL_WORKER", "1") == "1"
