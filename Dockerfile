@@ -49,6 +49,14 @@ RUN swift build -c release --static-swift-stdlib --product ragd \
     && install -D -m 0755 "$(swift build -c release --static-swift-stdlib --product ragd --show-bin-path)/ragd" /out/ragd
 
 # ---------------------------------------------------------------------------------------
+# Swagger UI's browser files for the API docs page (/docs/), taken from PyPI at build
+# time by scripts/swagger-ui.sh (version and SHA-256 pinned there, as for the local
+# stack), never from a CDN at run time. Only the nginx stage uses them.
+FROM python:3.11-slim-bookworm AS swagger-ui
+COPY scripts/swagger-ui.sh /usr/local/bin/ragd-swagger-ui
+RUN ["/usr/local/bin/ragd-swagger-ui", "/out/swagger-ui", "python"]
+
+# ---------------------------------------------------------------------------------------
 # nginx for the pod. Decision: the official NGINX image (unprivileged variant, so it runs
 # as uid 101 on port 8080 under runAsNonRoot and a read-only root filesystem), fed our
 # nginx/templates unchanged: its entrypoint renders /etc/nginx/templates/**/*.template
@@ -59,6 +67,11 @@ RUN swift build -c release --static-swift-stdlib --product ragd \
 # Docker Compose mounts nginx/templates into the same base image instead (edit, restart).
 FROM nginxinc/nginx-unprivileged:1.28.0-bookworm AS nginx
 COPY nginx/templates /etc/nginx/templates
+# The web console (/console/) and the API docs page (/docs/): static files that
+# nginx/templates/ragd/static.conf serves from static/ under nginx's prefix, /etc/nginx.
+COPY console /etc/nginx/static/console
+COPY apidocs /etc/nginx/static/docs
+COPY --from=swagger-ui /out/swagger-ui /etc/nginx/static/docs/swagger-ui
 # Upstream mode: the Kubernetes Ingress terminates TLS. Only RAGD_* variables are
 # substituted, so no environment variable can clobber an nginx $variable.
 ENV RAGD_TLS_MODE=upstream \

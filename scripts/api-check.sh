@@ -10,17 +10,19 @@
 #      accepted schema-violating request, missing auth check or bad 405.
 # What is not checked, and why: Tests/api/schemathesis.toml.
 #
-# Environment: RAGD_URL (https://127.0.0.1:8443), RAGD_CA (.stack/tls/tls.crt),
-# RAGD_ENV_FILE (.stack/ragd.env: SECRET_KEY to mint tokens), RAGD_API_VENV
+# Environment (the defaults follow scripts/stack.sh's variables): RAGD_URL
+# (https://127.0.0.1:$RAGD_STACK_HTTPS_PORT, i.e. 8443), RAGD_CA ($RAGD_STACK_DIR/tls/tls.crt,
+# i.e. .stack), RAGD_ENV_FILE ($RAGD_STACK_DIR/ragd.env: SECRET_KEY to mint tokens), RAGD_API_VENV
 # (/opt/ragd-apitest), RAGD_FUZZ_EXAMPLES (cases per operation and phase, 40),
 # RAGD_ARTIFACTS (.stack/artifacts: schemathesis' JUnit report).
 set -euo pipefail
 repo=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 venv=${RAGD_API_VENV:-/opt/ragd-apitest}
-export RAGD_URL=${RAGD_URL:-https://127.0.0.1:8443}
-export RAGD_CA=${RAGD_CA:-$repo/.stack/tls/tls.crt}
-export RAGD_ENV_FILE=${RAGD_ENV_FILE:-$repo/.stack/ragd.env}
-artifacts=${RAGD_ARTIFACTS:-$repo/.stack/artifacts}
+stack=${RAGD_STACK_DIR:-$repo/.stack}
+export RAGD_URL=${RAGD_URL:-https://127.0.0.1:${RAGD_STACK_HTTPS_PORT:-8443}}
+export RAGD_CA=${RAGD_CA:-$stack/tls/tls.crt}
+export RAGD_ENV_FILE=${RAGD_ENV_FILE:-$stack/ragd.env}
+artifacts=${RAGD_ARTIFACTS:-$stack/artifacts}
 
 if [ ! -x "$venv/bin/python" ]; then
     python3 -m venv "$venv"

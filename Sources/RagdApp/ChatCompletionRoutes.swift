@@ -67,19 +67,10 @@ enum ChatCompletionRoutes {
                 throw APIGuard.problem(error)
             }
             if options.stream {
-                return withCacheHeader(streamed(question, retrieval, reply, backends: backends, cache: cache, context: context),
-                                       cache.missHeader)
+                return withCacheHeader(streamed(question, retrieval, reply, backends: backends, cache: cache, context: context,
+                                                request: request), cache.missHeader)
             }
-            var timings = retrieval.timings
-            let generation: Generation
-            do throws(LLMError) {
-                generation = try backends.answerer.generate(question, passages: retrieval.passages, timings: &timings)
-            } catch {
-                throw LLMProblems.problem(error)
-            }
-            let answer = RenderedAnswer(generation: generation, mode: backends.answerer.mode,
-                                        passages: retrieval.passages, reranked: retrieval.reranked)
-            cache.store(answer)
+            let (answer, _) = try QueryRoutes.answered(question, retrieval, backends: backends, cache: cache)
             return withCacheHeader(Response.json(reply.completionJSON(answer)), cache.missHeader)
         }
     }
@@ -320,8 +311,9 @@ enum ChatCompletionRoutes {
     /// Streams a fresh answer; a generation failure after the first chunk is sent as a
     /// `data: {"error": ...}` event (OpenAI's way; its SDK raises it) and the stream ends.
     static func streamed(_ question: Question, _ retrieval: Retrieval, _ reply: Reply, backends: ThreadBackends,
-                         cache: CachedAnswers, context: APIContext) -> Response {
-        Response.stream(contentType: "text/event-stream") { output in
+                         cache: CachedAnswers, context: APIContext, request: Request) -> Response {
+        let (requestID, method, route) = (request.requestID, request.method, request.route)
+        return Response.stream(contentType: "text/event-stream") { output in
             let events = EventStreamWriter(output, heartbeatInterval: context.settings.sseHeartbeat)
             try events.sendData(reply.firstChunk(sourcesJSON: RenderedAnswer.sourcesJSON(retrieval.passages)))
             var timings = retrieval.timings
@@ -334,7 +326,9 @@ enum ChatCompletionRoutes {
             } catch where error.code == .aborted {
                 return // the client went away
             } catch {
-                try events.sendData(OpenAIErrorStyle.errorJSON(LLMProblems.problem(error), requestID: nil))
+                let problem = LLMProblems.problem(error)
+                ServerFaultLog.record(problem, requestID: requestID, method: method, route: route)
+                try events.sendData(OpenAIErrorStyle.errorJSON(problem, requestID: requestID))
                 return
             }
             let answer = RenderedAnswer(generation: generation, mode: backends.answerer.mode,

@@ -20,9 +20,11 @@ enum DocumentRoutes {
 
         router.post("/v1/documents") { request in
             let principal = try guardian.principal(request, anyOf: [AuthScope.documentsWrite])
+            let background = try queryBool(request, "async") ?? false
             let parsing = Clock.monotonicNanoseconds()
             let upload = try parseUpload(request, reader: binaryReader(context))
             let parsed = Clock.monotonicNanoseconds()
+            if background { return try JobRoutes.enqueue(upload, tenant: principal.tenant, context: context) }
             let backends = try backends(context)
             let result: IngestResult
             do {
@@ -297,6 +299,15 @@ enum DocumentRoutes {
             throw JSONBody.invalid(name, "must be an integer from \(range.lowerBound) to \(range.upperBound)")
         }
         return number
+    }
+
+    static func queryBool(_ request: Request, _ name: String) throws -> Bool? {
+        guard let text = request.queryValue(name) else { return nil }
+        switch text {
+        case "true", "1": return true
+        case "false", "0": return false
+        default: throw JSONBody.invalid(name, "must be true or false")
+        }
     }
 
     static func optionalQuery(_ request: Request, _ name: String, maxLength: Int) throws -> String? {

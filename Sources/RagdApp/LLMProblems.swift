@@ -6,6 +6,12 @@ import RagdLLM
 /// 502/503/504 naming it (`dependency: "llm"`), never its key or raw answer.
 enum LLMProblems {
     static func problem(_ error: LLMError) -> Problem {
+        var problem = problemWithoutCause(error)
+        problem.cause = error.description
+        return problem
+    }
+
+    private static func problemWithoutCause(_ error: LLMError) -> Problem {
         let dependency = [("dependency", JSONText.quoted("llm"))]
         switch error.code {
         case .timeout:

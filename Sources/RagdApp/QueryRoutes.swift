@@ -42,20 +42,28 @@ enum QueryRoutes {
                 throw APIGuard.problem(error)
             }
             if stream {
-                return streamed(question, retrieval, backends: backends, cache: cache, context: context)
+                return streamed(question, retrieval, backends: backends, cache: cache, context: context, request: request)
             }
-            var timings = retrieval.timings
-            let generation: Generation
-            do throws(LLMError) {
-                generation = try backends.answerer.generate(question, passages: retrieval.passages, timings: &timings)
-            } catch {
-                throw LLMProblems.problem(error)
-            }
-            let answer = RenderedAnswer(generation: generation, mode: backends.answerer.mode,
-                                        passages: retrieval.passages, reranked: retrieval.reranked)
-            cache.store(answer)
+            let (answer, timings) = try answered(question, retrieval, backends: backends, cache: cache)
             return respond(answer, stream: false, cacheHeader: cache.missHeader, timings: timings, context: context)
         }
+    }
+
+    /// Generates the whole answer (not streamed) and caches it; an LLM failure is its
+    /// problem (502/503/504). Shared with `/v1/chat/completions`.
+    static func answered(_ question: Question, _ retrieval: Retrieval, backends: ThreadBackends,
+                         cache: CachedAnswers) throws -> (RenderedAnswer, StageTimings) {
+        var timings = retrieval.timings
+        let generation: Generation
+        do throws(LLMError) {
+            generation = try backends.answerer.generate(question, passages: retrieval.passages, timings: &timings)
+        } catch {
+            throw LLMProblems.problem(error)
+        }
+        let answer = RenderedAnswer(generation: generation, mode: backends.answerer.mode,
+                                    passages: retrieval.passages, reranked: retrieval.reranked)
+        cache.store(answer)
+        return (answer, timings)
     }
 
     /// `history: [{role: "user"|"assistant", content}]`, at most 20 turns.
@@ -105,7 +113,8 @@ enum QueryRoutes {
     /// A client that leaves stops the LLM request within about a second (the LLM client
     /// polls `keepAlive`, which also sends the heartbeat).
     static func streamed(_ question: Question, _ retrieval: Retrieval, backends: ThreadBackends, cache: CachedAnswers,
-                         context: APIContext) -> Response {
+                         context: APIContext, request: Request) -> Response {
+        let (requestID, method, route) = (request.requestID, request.method, request.route)
         var response = Response.stream(contentType: "text/event-stream") { output in
             let events = EventStreamWriter(output, heartbeatInterval: context.settings.sseHeartbeat)
             let sources = RenderedAnswer.sourcesJSON(retrieval.passages)
@@ -123,6 +132,7 @@ enum QueryRoutes {
                 return // the client went away; nobody to tell
             } catch {
                 let problem = LLMProblems.problem(error)
+                ServerFaultLog.record(problem, requestID: requestID, method: method, route: route)
                 try events.send("error", JSONText.object([
                     ("type", JSONText.quoted(problem.type)), ("title", JSONText.quoted(problem.title)),
                     ("status", String(problem.status)), ("detail", JSONText.quoted(problem.detail ?? "")),

@@ -16,6 +16,7 @@ public enum RagdApplication {
         try validateForWorkers(settings: settings)
         let api = try APIContext(settings: settings)
         try api.prepareCollection()
+        try IngestJanitor.start(settings: settings)
         // CORS outermost, so that a rate-limit refusal is readable by the page that caused it;
         // the OpenAI error style inside it, so that it rewrites that refusal too.
         return Responder(router: makeRouter(settings: settings, pool: pool, api: api),
@@ -31,6 +32,7 @@ public enum RagdApplication {
         PoolRoutes.register(on: &router, pool: pool)
         OpenAPIRoutes.register(on: &router)
         DocumentRoutes.register(on: &router, context: api)
+        JobRoutes.register(on: &router, context: api)
         SearchRoutes.register(on: &router, context: api)
         QueryRoutes.register(on: &router, context: api)
         ChatCompletionRoutes.register(on: &router, context: api)

@@ -23,17 +23,39 @@ public final class Readiness: Sendable {
 
     private let checks: [Check]
     private let timeout: Double
+    private let cacheSeconds: Double
+    /// Held while checking, so concurrent probes wait for one round instead of each
+    /// opening connections of its own; guards `cached`.
+    private let round = PThreadMutex()
+    nonisolated(unsafe) private var cached: (at: UInt64, results: [Result])?
 
     /// - `timeout`: the bound of each check (HEALTH_CHECK_TIMEOUT, default 2 s).
-    public init(checks: [Check], timeout: Double) {
+    /// - `cacheSeconds`: how long a round's results answer later probes (default 1 s), so
+    ///   a probe storm costs each worker at most one round of fresh connections a second.
+    public init(checks: [Check], timeout: Double, cacheSeconds: Double = 1) {
         self.checks = checks
         self.timeout = timeout
+        self.cacheSeconds = cacheSeconds
+    }
+
+    /// The results of the last round if younger than `cacheSeconds`, else of a new one;
+    /// probes that arrive during a round wait for it and share its results.
+    public func run() -> [Result] {
+        round.withLock {
+            let now = Clock.monotonicNanoseconds()
+            if let cached, Double(Clock.elapsed(from: cached.at, to: now)) / 1e9 < cacheSeconds {
+                return cached.results
+            }
+            let results = runChecks()
+            cached = (Clock.monotonicNanoseconds(), results)
+            return results
+        }
     }
 
     /// Runs every check concurrently and returns their results in registration order.
     /// A check that overruns its own timeout is reported as timed out; the probe does not
     /// wait for it beyond `timeout` plus a small grace.
-    public func run() -> [Result] {
+    private func runChecks() -> [Result] {
         let box = ResultBox(count: checks.count)
         let group = DispatchGroup()
         for (index, check) in checks.enumerated() {

@@ -15,6 +15,9 @@ public struct Problem: Error, Sendable {
     public var extensions: [(String, String)]
     /// Response headers that belong to this problem (`Allow`, `Retry-After`, `WWW-Authenticate`).
     public var headers: HTTPHeaders
+    /// Why, for the log and never for the client: the failing library's error text. The
+    /// `Responder` logs every 5xx problem with it (`ServerFaultLog`).
+    public var cause: String?
 
     public init(status: Int, code: String, title: String, detail: String? = nil,
                 extensions: [(String, String)] = [], headers: HTTPHeaders = HTTPHeaders()) {

@@ -74,6 +74,7 @@ public final class Responder: Sendable {
 
     private func errorResponse(_ error: Error, request: Request) -> Response {
         if let problem = error as? Problem {
+            ServerFaultLog.record(problem, requestID: request.requestID, method: request.method, route: request.route)
             return problem.response(requestID: request.requestID, instance: request.path)
         }
         // The error may carry internals; it goes to the log, not to the client.

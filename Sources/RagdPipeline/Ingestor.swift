@@ -1,3 +1,6 @@
+#if canImport(Glibc)
+import Glibc
+#endif
 import Crypto
 import Logging
 import RagdCore
@@ -57,8 +60,8 @@ public final class Ingestor {
     let chunker: Chunker
     private let logger = Logger(label: "ragd.ingest")
 
-    /// A pending document older than this is taken to be from an ingest that died.
-    static let stalePendingSeconds = 900
+    /// How long an ingest of content another request is ingesting waits for it.
+    static let conflictWaitSeconds = 5.0
 
     public init(store: DocumentStore, milvus: MilvusClient, embedder: Embedder, collection: String, chunker: Chunker) {
         self.store = store
@@ -68,15 +71,19 @@ public final class Ingestor {
         self.chunker = chunker
     }
 
-    public func ingest(_ request: IngestRequest) throws(PipelineError) -> IngestResult {
+    /// `progress(embedded, total)`, when given, hears after chunking and after each batch
+    /// of `progressBatch` chunks is embedded (background jobs report it).
+    public func ingest(_ request: IngestRequest, progress: ((Int, Int) -> Void)? = nil) throws(PipelineError) -> IngestResult {
         do {
-            return try run(request)
+            return try run(request, progress: progress)
         } catch {
             throw PipelineError.from(error)
         }
     }
 
-    private func run(_ request: IngestRequest) throws -> IngestResult {
+    static let progressBatch = 64
+
+    private func run(_ request: IngestRequest, progress: ((Int, Int) -> Void)?) throws -> IngestResult {
         var timings = StageTimings()
         cleanUpVectors(limit: 5)
         let sha256 = Self.sha256Hex(request.text)
@@ -93,7 +100,10 @@ public final class Ingestor {
             NewChunk(id: Identifier.uuid(), ordinal: piece.ordinal, text: piece.text,
                      pages: request.pages?.pages(start: piece.start, end: piece.end).map { PageRange(start: $0.first, end: $0.last) })
         }
-        guard try timings.measure("store", { try store.insertPending(document, chunks: chunks) }) else {
+        let owner = IngestLease.currentOwner()
+        guard try timings.measure("store", {
+            try store.insertPending(document, chunks: chunks, owner: owner, leaseSeconds: IngestLease.seconds, collection: collection)
+        }) else {
             // Another request stored the same content between our check and our insert.
             guard let existing = try store.document(tenant: request.tenant, sha256: sha256),
                   let result = try resolveExisting(existing) else {
@@ -104,14 +114,29 @@ public final class Ingestor {
 
         let terms = timings.measure("terms") { KeywordTerms.of(chunks.map { (id: $0.id, text: $0.text) }, title: document.title) }
         do {
-            let vectors = try timings.measure("embed") { try embedder.embed(chunks.map(\.text), purpose: .document) }
+            let vectors = try timings.measure("embed") { () throws -> [[Float]] in
+                guard let progress else { return try embedder.embed(chunks.map(\.text), purpose: .document) }
+                var vectors: [[Float]] = []
+                progress(0, chunks.count)
+                for start in stride(from: 0, to: chunks.count, by: Self.progressBatch) {
+                    let batch = chunks[start..<min(start + Self.progressBatch, chunks.count)]
+                    vectors += try embedder.embed(batch.map(\.text), purpose: .document)
+                    progress(vectors.count, chunks.count)
+                }
+                return vectors
+            }
             MetricsRecorder.current?.recordStage("embed", seconds: (timings.milliseconds("embed") ?? 0) / 1000)
             let rows = zip(chunks, vectors).map { chunk, vector in
                 MilvusRow(chunkID: chunk.id, documentID: document.id, tenant: document.tenant, vector: vector)
             }
             _ = try timings.measure("index") { try milvus.insert(collection: collection, rows: rows) }
-            try timings.measure("publish") {
-                try store.markReady(id: document.id, tenant: document.tenant, terms: terms, keywordVersion: SearchTokenizer.version)
+            let published = try timings.measure("publish") {
+                try store.markReady(id: document.id, tenant: document.tenant, owner: owner, terms: terms,
+                                    keywordVersion: SearchTokenizer.version)
+            }
+            guard published else {
+                throw PipelineError(.badGateway, dependency: "database",
+                                    "the ingest took too long and its document was reclaimed; send it again")
             }
         } catch {
             discard(documentID: document.id, tenant: document.tenant, cause: error)
@@ -123,21 +148,62 @@ public final class Ingestor {
         return IngestResult(document: ready, duplicate: false, timings: timings)
     }
 
-    /// nil when the existing row was stale and has been removed (ingest again).
+    /// nil when the existing row was abandoned and has been removed, or vanished (ingest
+    /// again). While another live ingest holds it, waits up to `conflictWaitSeconds` for
+    /// it to finish (then the document is a duplicate) or go (a janitor removing a dead
+    /// worker's document); 409 after that.
     private func resolveExisting(_ existing: DocumentRecord) throws -> IngestResult? {
-        if existing.status == "ready" { return IngestResult(document: existing, duplicate: true, timings: StageTimings()) }
-        guard try store.isStalePending(id: existing.id, tenant: existing.tenant, olderThanSeconds: Self.stalePendingSeconds) else {
-            throw PipelineError(.conflict, "the same content is being ingested by another request")
+        var current = existing
+        let deadline = Clock.monotonicNanoseconds() + UInt64(Self.conflictWaitSeconds * 1e9)
+        while true {
+            if current.status == "ready" { return IngestResult(document: current, duplicate: true, timings: StageTimings()) }
+            guard let lease = try store.pendingLease(id: current.id, tenant: current.tenant) else { return nil }
+            if try reclaim(lease) { return nil }
+            guard Clock.monotonicNanoseconds() < deadline else {
+                throw PipelineError(.conflict, "the same content is being ingested by another request")
+            }
+            usleep(100_000)
+            guard let next = try store.document(tenant: current.tenant, sha256: current.sha256) else { return nil }
+            current = next
         }
-        discard(documentID: existing.id, tenant: existing.tenant, cause: nil)
-        return nil
+    }
+
+    /// Removes `lease`'s document when its owner is known dead or its lease ran out; false
+    /// when it is still someone's (or another worker won the takeover).
+    private func reclaim(_ lease: DocumentStore.PendingLease) throws -> Bool {
+        let abandoned = lease.expired || lease.owner.map(IngestLease.isDead) == true
+        guard abandoned, try store.takeOver(lease, newOwner: IngestLease.currentOwner(), seconds: IngestLease.seconds) else {
+            return false
+        }
+        logger.notice("reclaimed a document whose ingest died", metadata: [
+            "document_id": .string(lease.documentID), "owner": .string(lease.owner ?? "(none)"),
+            "reason": .string(lease.expired ? "lease expired" : "owner process gone"),
+        ])
+        discard(documentID: lease.documentID, tenant: lease.tenant, cause: nil, collection: lease.collection ?? collection)
+        return true
+    }
+
+    /// The janitor's round, run by every worker every few seconds: renews the leases of
+    /// this process's ingests, removes documents whose ingest died (owner gone on this
+    /// host, or lease expired anywhere), and retries queued vector deletions. Returns the
+    /// number of documents removed.
+    @discardableResult
+    public func janitorRound(limit: Int = 20) throws -> Int {
+        try store.renewLeases(owner: IngestLease.currentOwner(), seconds: IngestLease.seconds)
+        try store.renewJobLeases(owner: IngestLease.currentOwner(), seconds: IngestLease.seconds)
+        var removed = 0
+        for lease in try store.reclaimCandidates(host: IngestLease.host, limit: limit) where try reclaim(lease) {
+            removed += 1
+        }
+        cleanUpVectors(limit: limit)
+        return removed
     }
 
     /// Removes every trace of a document that did not make it: vectors first (queued for
     /// later if Milvus is down), then the rows.
-    private func discard(documentID: String, tenant: String, cause: Error?) {
+    private func discard(documentID: String, tenant: String, cause: Error?, collection: String? = nil) {
         do {
-            try milvus.delete(collection: collection, documentID: documentID, tenant: tenant, waitUntilVisible: false)
+            try milvus.delete(collection: collection ?? self.collection, documentID: documentID, tenant: tenant, waitUntilVisible: false)
         } catch {
             do {
                 try store.recordVectorCleanup(documentID: documentID, tenant: tenant)

@@ -24,14 +24,20 @@ public struct PipelineError: Error, CustomStringConvertible {
     public let dependency: String?
     /// Safe to show to the client: no internals, no credentials.
     public let message: String
+    /// For the log only: the failing library's own error text (e.g. PostgreSQL's message),
+    /// or nil when `message` says it all.
+    public let cause: String?
 
-    public init(_ code: Code, dependency: String? = nil, _ message: String) {
+    public init(_ code: Code, dependency: String? = nil, _ message: String, cause: String? = nil) {
         self.code = code
         self.dependency = dependency
         self.message = message
+        self.cause = cause
     }
 
-    public var description: String { "\(code)\(dependency.map { " (\($0))" } ?? ""): \(message)" }
+    public var description: String {
+        "\(code)\(dependency.map { " (\($0))" } ?? ""): \(message)" + (cause.map { " (cause: \($0))" } ?? "")
+    }
 
     /// Classifies any failure of the pipeline's dependencies; unknown errors become 502.
     public static func from(_ error: Error) -> PipelineError {
@@ -40,22 +46,31 @@ public struct PipelineError: Error, CustomStringConvertible {
             return error
         case let error as StoreError:
             return PipelineError(error.code == .unavailable ? .unavailable : .badGateway, dependency: "database",
-                                 error.code == .unavailable ? "PostgreSQL is unavailable" : "PostgreSQL failed")
+                                 error.code == .unavailable ? "PostgreSQL is unavailable" : "PostgreSQL failed",
+                                 cause: error.description)
         case let error as MilvusError:
             switch error.code {
-            case .timeout: return PipelineError(.timeout, dependency: "vector_store", "Milvus did not answer in time")
-            case .unavailable: return PipelineError(.unavailable, dependency: "vector_store", "Milvus is unavailable")
-            default: return PipelineError(.badGateway, dependency: "vector_store", "Milvus refused the request")
+            case .timeout:
+                return PipelineError(.timeout, dependency: "vector_store", "Milvus did not answer in time", cause: error.description)
+            case .unavailable:
+                return PipelineError(.unavailable, dependency: "vector_store", "Milvus is unavailable", cause: error.description)
+            default:
+                return PipelineError(.badGateway, dependency: "vector_store", "Milvus refused the request", cause: error.description)
             }
         case let error as EmbeddingError:
             switch error.code {
-            case .timeout: return PipelineError(.timeout, dependency: "embedding", "the embedding service did not answer in time")
+            case .timeout:
+                return PipelineError(.timeout, dependency: "embedding", "the embedding service did not answer in time",
+                                     cause: error.description)
             case .unavailable, .rateLimited:
-                return PipelineError(.unavailable, dependency: "embedding", "the embedding service is unavailable (\(error.code))")
-            default: return PipelineError(.badGateway, dependency: "embedding", "the embedding service failed (\(error.code))")
+                return PipelineError(.unavailable, dependency: "embedding", "the embedding service is unavailable (\(error.code))",
+                                     cause: error.description)
+            default:
+                return PipelineError(.badGateway, dependency: "embedding", "the embedding service failed (\(error.code))",
+                                     cause: error.description)
             }
         default:
-            return PipelineError(.badGateway, "internal failure")
+            return PipelineError(.badGateway, "internal failure", cause: String(describing: error))
         }
     }
 }

@@ -28,15 +28,20 @@ public final class DocumentStore {
     /// Stores the document as `pending` (invisible) with its chunks, in one transaction.
     /// Returns false when a document with the same content already exists in the tenant
     /// (the unique index decides, so two concurrent uploads cannot both win).
-    public func insertPending(_ document: NewDocument, chunks: [NewChunk]) throws -> Bool {
+    /// `owner` holds the document's lease for `leaseSeconds` (DocumentStore+Leases); its
+    /// vectors go to Milvus `collection`.
+    public func insertPending(_ document: NewDocument, chunks: [NewChunk], owner: String, leaseSeconds: Int,
+                              collection: String? = nil) throws -> Bool {
         try transaction {
             let inserted = try run("""
                 INSERT INTO documents (id, tenant, title, source, content_type, sha256, metadata, status, chunk_count, byte_size,
-                                       page_count)
-                VALUES ($1::uuid, $2, $3, $4, $5, $6, $7::jsonb, 'pending', $8::integer, $9::bigint, $10::integer)
+                                       lease_owner, lease_until, lease_collection, page_count)
+                VALUES ($1::uuid, $2, $3, $4, $5, $6, $7::jsonb, 'pending', $8::integer, $9::bigint,
+                        $10, now() + make_interval(secs => $11::integer), $12, $13::integer)
                 ON CONFLICT (tenant, sha256) DO NOTHING
                 """, [document.id, document.tenant, document.title, document.source, document.contentType, document.sha256,
-                      document.metadataJSON, String(chunks.count), String(document.byteSize), document.pageCount.map(String.init)])
+                      document.metadataJSON, String(chunks.count), String(document.byteSize), owner, String(leaseSeconds),
+                      collection, document.pageCount.map(String.init)])
             guard inserted.affectedRows == 1 else { return false }
             try run("""
                 INSERT INTO chunks (id, document_id, tenant, ordinal, text, page_start, page_end)
@@ -49,14 +54,29 @@ public final class DocumentStore {
     }
 
     /// Makes a pending document visible, with its chunks' terms in the keyword index, in
-    /// one transaction: a document is searchable by both legs or by neither.
-    public func markReady(id: String, tenant: String, terms: [ChunkTerms], keywordVersion: Int) throws {
-        try transaction {
-            try insertTerms(documentID: id, tenant: tenant, terms)
-            try run("""
-                UPDATE documents SET status = 'ready', keyword_version = $3::integer, keyword_terms = $4::bigint, updated_at = now()
-                WHERE id = $1::uuid AND tenant = $2
-                """, [id, tenant, String(keywordVersion), String(terms.reduce(0) { $0 + $1.length })])
+    /// one transaction: a document is searchable by both legs or by neither. Only while
+    /// `owner` still holds its lease: a document another worker took over is never
+    /// published (false; nothing changes).
+    public func markReady(id: String, tenant: String, owner: String, terms: [ChunkTerms], keywordVersion: Int) throws -> Bool {
+        struct LeaseLost: Error {}
+        do {
+            return try transaction {
+                // Locked until commit: a takeover waits, then finds the document ready.
+                let held = try run("""
+                    SELECT 1 FROM documents WHERE id = $1::uuid AND tenant = $2 AND status = 'pending' AND lease_owner = $3
+                    FOR UPDATE
+                    """, [id, tenant, owner])
+                guard held.rowCount == 1 else { throw LeaseLost() }
+                try insertTerms(documentID: id, tenant: tenant, terms)
+                try run("""
+                    UPDATE documents SET status = 'ready', keyword_version = $3::integer, keyword_terms = $4::bigint,
+                                         updated_at = now(), lease_owner = NULL, lease_until = NULL, lease_collection = NULL
+                    WHERE id = $1::uuid AND tenant = $2
+                    """, [id, tenant, String(keywordVersion), String(terms.reduce(0) { $0 + $1.length })])
+                return true
+            }
+        } catch is LeaseLost {
+            return false
         }
     }
 
@@ -144,14 +164,6 @@ public final class DocumentStore {
     /// Every ready document, for `ragd reindex`.
     public func allReadyDocuments() throws -> [DocumentRecord] {
         try run("SELECT \(Self.documentColumns) FROM documents WHERE status = 'ready' ORDER BY created_at", []).documents
-    }
-
-    /// True when the document is still pending after `seconds`: its ingest died midway.
-    public func isStalePending(id: String, tenant: String, olderThanSeconds seconds: Int) throws -> Bool {
-        try run("""
-            SELECT 1 FROM documents WHERE id = $1::uuid AND tenant = $2 AND status = 'pending'
-              AND updated_at < now() - make_interval(secs => $3::integer)
-            """, [id, tenant, String(seconds)]).rowCount == 1
     }
 
     // MARK: vectors that still need deleting

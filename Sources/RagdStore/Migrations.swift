@@ -187,19 +187,63 @@ public enum Migrations {
             FOR EACH ROW EXECUTE FUNCTION follow_keyword_stats()
             """,
         ]),
-        // (Version 5, not 4: the ingest-leases branch takes 4; either may land first, and
-        // the two touch different columns, so their order does not matter.)
+        // A pending document belongs to the worker process ingesting it (`lease_owner`,
+        // "host/pid/start time") until `lease_until`, which that worker renews while it
+        // lives. When the owner is dead (known at once on its own host) or its lease has
+        // run out, any worker may take the document over and remove it (IngestLease).
+        Migration(version: 4, name: "ingest leases", sql: [
+            "ALTER TABLE documents ADD COLUMN lease_owner text, ADD COLUMN lease_until timestamptz",
+            "CREATE INDEX documents_pending ON documents (lease_until) WHERE status = 'pending'",
+        ]),
+        // Background ingestion (`POST /v1/documents?async=true`): the extracted text waits
+        // here until a worker's job runner claims it (`FOR UPDATE SKIP LOCKED`, with a
+        // lease like a pending document's). The text is dropped once the job is done.
+        // Deployments that share a database may index into different Milvus collections
+        // (the e5 profile next to the local embedder): a job is run only by workers of its
+        // collection, and a pending document records where its vectors went, so whoever
+        // removes it deletes them there.
+        Migration(version: 5, name: "ingest jobs", sql: [
+            "ALTER TABLE documents ADD COLUMN lease_collection text",
+            """
+            CREATE TABLE ingest_jobs (
+                id            uuid PRIMARY KEY,
+                tenant        text NOT NULL,
+                collection    text NOT NULL,
+                state         text NOT NULL CHECK (state IN ('queued', 'running', 'succeeded', 'failed')),
+                title         text NOT NULL,
+                source        text,
+                content_type  text NOT NULL,
+                body          text,
+                metadata      jsonb NOT NULL DEFAULT '{}',
+                document_id   uuid,
+                duplicate     boolean NOT NULL DEFAULT false,
+                chunks_total  integer NOT NULL DEFAULT 0,
+                chunks_done   integer NOT NULL DEFAULT 0,
+                attempts      integer NOT NULL DEFAULT 0,
+                error         text,
+                lease_owner   text,
+                lease_until   timestamptz,
+                not_before    timestamptz NOT NULL DEFAULT now(),
+                created_at    timestamptz NOT NULL DEFAULT now(),
+                updated_at    timestamptz NOT NULL DEFAULT now()
+            )
+            """,
+            "CREATE INDEX ingest_jobs_waiting ON ingest_jobs (collection, not_before) WHERE state IN ('queued', 'running')",
+        ]),
         // PDF pages: the pages a chunk's text came from (first and last, as the document
         // numbers them from 1) and the document's page count, so a citation can say
         // "page 12". NULL for formats without pages and for rows written before; adding
-        // nullable columns without a default rewrites nothing.
-        Migration(version: 5, name: "pdf pages", sql: [
+        // nullable columns without a default rewrites nothing. A background job keeps the
+        // page map of its text (`pages`: {"count": n, "starts": [[offset, page], ...]})
+        // until it runs.
+        Migration(version: 6, name: "pdf pages", sql: [
             "ALTER TABLE chunks ADD COLUMN page_start integer, ADD COLUMN page_end integer",
             """
             ALTER TABLE chunks ADD CONSTRAINT chunks_pages CHECK (
                 (page_start IS NULL AND page_end IS NULL) OR (page_start >= 1 AND page_end >= page_start))
             """,
             "ALTER TABLE documents ADD COLUMN page_count integer CHECK (page_count >= 0)",
+            "ALTER TABLE ingest_jobs ADD COLUMN pages jsonb",
         ]),
     ]
 

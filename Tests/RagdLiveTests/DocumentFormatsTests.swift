@@ -95,6 +95,26 @@ final class DocumentFormatsTests {
         #expect(again.json?["duplicate"] as? Bool == true && again.json?["id"] as? String == id)
     }
 
+    @Test func aBackgroundJobKeepsThePages() throws {
+        let token = try server.token(tenant: Self.tenant())
+        let queued = try server.request("POST", "/v1/documents?async=true", token: token, headers: ["Content-Type": "application/pdf"],
+                                        bodyFile: try TestDocuments.path("handbook.pdf"), timeout: 60)
+        #expect(queued.status == 202, "\(queued.body)")
+        let job = try #require(queued.json?["id"] as? String)
+        var documentID: String?
+        let done = try eventually(timeout: 60) {
+            let state = try server.request("GET", "/v1/jobs/\(job)", token: token)
+            documentID = state.json?["document_id"] as? String
+            return state.json?["state"] as? String == "succeeded"
+        }
+        #expect(done, "the job did not succeed within 60 s")
+        let id = try #require(documentID)
+        #expect(try server.request("GET", "/v1/documents/\(id)", token: token).json?["pages"] as? Int == 4)
+        let chunks = try server.request("GET", "/v1/documents/\(id)/chunks", token: token).json?["data"] as? [[String: Any]] ?? []
+        #expect(!chunks.isEmpty && chunks.allSatisfy { $0["page_start"] is Int && $0["page_end"] is Int }, "\(chunks)")
+        #expect(chunks.last?["page_end"] as? Int == 4)
+    }
+
     @Test func docxIsFoundWithoutPageNumbers() throws {
         let tenant = Self.tenant()
         let token = try server.token(tenant: tenant)

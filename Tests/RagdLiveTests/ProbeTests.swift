@@ -68,9 +68,16 @@ struct ProbeTests {
         #expect(checks == ["database": "ok", "redis": "ok", "vector_store": "ok"])
 
         redis.stop(signal: SIGKILL)
-        let started = Date()
-        ready = try server.get("/health/ready")
-        #expect(Date().timeIntervalSince(started) < 5, "readiness must stay bounded while a dependency is down")
+        // A worker answers from its last round for up to a second (probe storms cost one
+        // round a second): the failure shows within about that, and each probe stays bounded.
+        var slowest = 0.0
+        #expect(eventually(timeout: 10) {
+            let started = Date()
+            ready = (try? server.get("/health/ready")) ?? ready
+            slowest = max(slowest, Date().timeIntervalSince(started))
+            return ready.status == 503
+        })
+        #expect(slowest < 5, "readiness must stay bounded while a dependency is down")
         #expect(ready.status == 503)
         #expect(ready.json?["status"] as? String == "not_ready")
         let failing = try #require(ready.json?["checks"] as? [String: String])

@@ -52,6 +52,9 @@ final class DocumentStoreTests {
     let database: TestDatabase
     let store: DocumentStore
 
+    /// The lease owner these tests ingest as (a host no real process runs on).
+    static let owner = "store-tests/1/1"
+
     init() throws {
         database = try TestDatabase()
         let connection = try PostgresConnection(url: database.url)
@@ -66,10 +69,11 @@ final class DocumentStoreTests {
 
     /// Marks a pending document ready with its chunks' terms, as the ingest pipeline does.
     func publish(_ document: NewDocument, _ chunks: [NewChunk]) throws {
-        try store.markReady(id: document.id, tenant: document.tenant, terms: chunks.map { chunk in
+        let published = try store.markReady(id: document.id, tenant: document.tenant, owner: Self.owner, terms: chunks.map { chunk in
             let (counts, length) = SearchTokenizer.termFrequencies(chunk.text)
             return ChunkTerms(chunkID: chunk.id, counts: counts, length: length)
         }, keywordVersion: SearchTokenizer.version)
+        guard published else { throw TestError("markReady refused: the lease is not ours") }
     }
 
     func keywordSearch(_ tenant: String, _ query: String) throws -> [(chunkID: String, score: Double)] {
@@ -106,7 +110,7 @@ final class DocumentStoreTests {
 
     @Test func pendingDocumentsAreInvisibleUntilReady() throws {
         let (document, chunks) = newDocument(tenant: "a", text: "alpha beta\ngamma delta")
-        #expect(try store.insertPending(document, chunks: chunks))
+        #expect(try store.insertPending(document, chunks: chunks, owner: Self.owner, leaseSeconds: 60))
         #expect(try store.document(id: document.id, tenant: "a") == nil)
         #expect(try store.listDocuments(tenant: "a", limit: 10, after: nil).isEmpty)
         #expect(try keywordSearch("a", "gamma").isEmpty)
@@ -120,7 +124,7 @@ final class DocumentStoreTests {
     @Test func corpusVersionMovesWithEveryChangeOfTheTenantsDocuments() throws {
         #expect(try store.corpusVersion(tenant: "cv") == 0)
         let (document, chunks) = newDocument(tenant: "cv", text: "versioned text")
-        #expect(try store.insertPending(document, chunks: chunks))
+        #expect(try store.insertPending(document, chunks: chunks, owner: Self.owner, leaseSeconds: 60))
         let afterInsert = try store.corpusVersion(tenant: "cv")
         #expect(afterInsert > 0)
         try publish(document, chunks)
@@ -134,21 +138,21 @@ final class DocumentStoreTests {
 
     @Test func sameContentInATenantIsStoredOnce() throws {
         let (document, chunks) = newDocument(tenant: "a", text: "unique text one")
-        #expect(try store.insertPending(document, chunks: chunks))
+        #expect(try store.insertPending(document, chunks: chunks, owner: Self.owner, leaseSeconds: 60))
         var copy = document
         copy.id = Identifier.uuid()
-        #expect(try store.insertPending(copy, chunks: chunks.map { NewChunk(id: Identifier.uuid(), ordinal: $0.ordinal, text: $0.text) }) == false)
+        #expect(try store.insertPending(copy, chunks: chunks.map { NewChunk(id: Identifier.uuid(), ordinal: $0.ordinal, text: $0.text) }, owner: Self.owner, leaseSeconds: 60) == false)
         #expect(try store.document(tenant: "a", sha256: document.sha256)?.id == document.id)
         // Another tenant may hold the same content.
         var other = document
         other.id = Identifier.uuid()
         other.tenant = "b"
-        #expect(try store.insertPending(other, chunks: chunks.map { NewChunk(id: Identifier.uuid(), ordinal: $0.ordinal, text: $0.text) }))
+        #expect(try store.insertPending(other, chunks: chunks.map { NewChunk(id: Identifier.uuid(), ordinal: $0.ordinal, text: $0.text) }, owner: Self.owner, leaseSeconds: 60))
     }
 
     @Test func everyReadIsScopedToTheTenant() throws {
         let (document, chunks) = newDocument(tenant: "alice", text: "secret plans of alice\nmore secret plans")
-        #expect(try store.insertPending(document, chunks: chunks))
+        #expect(try store.insertPending(document, chunks: chunks, owner: Self.owner, leaseSeconds: 60))
         try publish(document, chunks)
         #expect(try store.document(id: document.id, tenant: "bob") == nil)
         #expect(try store.chunks(documentID: document.id, tenant: "bob", limit: 10, offset: 0).isEmpty)
@@ -167,7 +171,7 @@ final class DocumentStoreTests {
         chunks[0].pages = PageRange(start: 1, end: 1)
         chunks[1].pages = PageRange(start: 2, end: 3)
         chunks[2].pages = PageRange(start: 9, end: 9)
-        #expect(try store.insertPending(document, chunks: chunks))
+        #expect(try store.insertPending(document, chunks: chunks, owner: Self.owner, leaseSeconds: 60))
         try publish(document, chunks)
         #expect(try store.document(id: document.id, tenant: "pages")?.pageCount == 9)
         let listed = try store.chunks(documentID: document.id, tenant: "pages", limit: 10, offset: 0)
@@ -176,7 +180,7 @@ final class DocumentStoreTests {
         #expect(found.first?.pages == PageRange(start: 2, end: 3))
 
         let (plain, plainChunks) = newDocument(tenant: "pages", text: "no pages here")
-        #expect(try store.insertPending(plain, chunks: plainChunks))
+        #expect(try store.insertPending(plain, chunks: plainChunks, owner: Self.owner, leaseSeconds: 60))
         try publish(plain, plainChunks)
         #expect(try store.document(id: plain.id, tenant: "pages")?.pageCount == nil)
         #expect(try store.chunks(ids: [plainChunks[0].id], tenant: "pages").first?.pages == nil)
@@ -185,14 +189,14 @@ final class DocumentStoreTests {
         var (bad, badChunks) = newDocument(tenant: "pages", text: "backwards")
         badChunks[0].pages = PageRange(start: 5, end: 4)
         bad.pageCount = 5
-        #expect(throws: StoreError.self) { try self.store.insertPending(bad, chunks: badChunks) }
+        #expect(throws: StoreError.self) { try self.store.insertPending(bad, chunks: badChunks, owner: Self.owner, leaseSeconds: 60) }
         #expect(try store.document(tenant: "pages", sha256: bad.sha256) == nil, "nothing of it was written")
     }
 
     @Test func hostileTextIsStoredVerbatim() throws {
         let text = "Robert'); DROP TABLE documents;--\n\\x00 \" ' $1 $$ quoted $$"
         let (document, chunks) = newDocument(tenant: "a", text: text)
-        #expect(try store.insertPending(document, chunks: chunks))
+        #expect(try store.insertPending(document, chunks: chunks, owner: Self.owner, leaseSeconds: 60))
         try publish(document, chunks)
         let stored = try store.chunks(documentID: document.id, tenant: "a", limit: 10, offset: 0).map(\.text)
         #expect(stored == text.split(separator: "\n").map(String.init))
@@ -202,7 +206,7 @@ final class DocumentStoreTests {
         var ids: [String] = []
         for i in 0..<7 {
             let (document, chunks) = newDocument(tenant: "pager", text: "page document \(i)")
-            #expect(try store.insertPending(document, chunks: chunks))
+            #expect(try store.insertPending(document, chunks: chunks, owner: Self.owner, leaseSeconds: 60))
             try publish(document, chunks)
             ids.append(document.id)
         }
@@ -221,12 +225,52 @@ final class DocumentStoreTests {
 
     @Test func deleteRemovesChunksToo() throws {
         let (document, chunks) = newDocument(tenant: "a", text: "to be deleted\nsoon")
-        #expect(try store.insertPending(document, chunks: chunks))
+        #expect(try store.insertPending(document, chunks: chunks, owner: Self.owner, leaseSeconds: 60))
         try publish(document, chunks)
         #expect(try store.deleteDocument(id: document.id, tenant: "a"))
         #expect(try store.allChunks(documentID: document.id, tenant: "a").isEmpty)
         #expect(try store.document(id: document.id, tenant: "a") == nil)
     }
+
+    // MARK: leases of pending documents
+
+    @Test func aTakenOverDocumentIsNeverPublishedByItsFormerOwner() throws {
+        let (document, chunks) = newDocument(tenant: "lease", text: "pending while its worker dies")
+        #expect(try store.insertPending(document, chunks: chunks, owner: Self.owner, leaseSeconds: 60))
+        let seen = try #require(try store.pendingLease(id: document.id, tenant: "lease"))
+        #expect(seen.owner == Self.owner && !seen.expired)
+        #expect(try store.pendingLease(id: document.id, tenant: "other") == nil, "tenant-scoped")
+
+        // A takeover judged on a stale view of the lease loses; on the current one it wins once.
+        var stale = seen
+        stale.owner = "someone-else/2/2"
+        #expect(try store.takeOver(stale, newOwner: "janitor/3/3", seconds: 60) == false)
+        #expect(try store.takeOver(seen, newOwner: "janitor/3/3", seconds: 60))
+        #expect(try store.takeOver(seen, newOwner: "janitor/4/4", seconds: 60) == false, "only one janitor wins")
+
+        #expect(try store.markReady(id: document.id, tenant: "lease", owner: Self.owner, terms: [], keywordVersion: 1) == false)
+        #expect(try store.pendingLease(id: document.id, tenant: "lease")?.owner == "janitor/3/3", "still pending, the janitor's")
+        #expect(try store.renewLeases(owner: Self.owner, seconds: 60) == 0, "the former owner renews nothing")
+        #expect(try store.renewLeases(owner: "janitor/3/3", seconds: 60) == 1)
+    }
+
+    @Test func theJanitorSeesExpiredLeasesAnywhereAndThisHostsOwners() throws {
+        let (expired, expiredChunks) = newDocument(tenant: "lease", text: "a lease that ran out")
+        #expect(try store.insertPending(expired, chunks: expiredChunks, owner: "far-host/7/7", leaseSeconds: 0))
+        let (local, localChunks) = newDocument(tenant: "lease", text: "owned on this host")
+        #expect(try store.insertPending(local, chunks: localChunks, owner: "this-host/8/8", leaseSeconds: 60))
+        let (remote, remoteChunks) = newDocument(tenant: "lease", text: "owned elsewhere, lease valid")
+        #expect(try store.insertPending(remote, chunks: remoteChunks, owner: "far-host/9/9", leaseSeconds: 60))
+        // A host name that only starts like this one's is another host.
+        let (lookalike, lookalikeChunks) = newDocument(tenant: "lease", text: "owned on this-host-2")
+        #expect(try store.insertPending(lookalike, chunks: lookalikeChunks, owner: "this-host-2/5/5", leaseSeconds: 60))
+
+        let candidates = try store.reclaimCandidates(host: "this-host", limit: 10)
+        #expect(Set(candidates.map(\.documentID)) == [expired.id, local.id])
+        #expect(candidates.first { $0.documentID == expired.id }?.expired == true)
+        #expect(candidates.first { $0.documentID == local.id }?.expired == false)
+    }
+
 }
 
 final class ResultsBox: @unchecked Sendable {

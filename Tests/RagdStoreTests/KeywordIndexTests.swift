@@ -9,6 +9,8 @@ import Testing
 /// and statistics, and independence from the database's locale.
 @Suite(.serialized)
 final class KeywordIndexTests {
+    static let owner = "keyword-tests/1/1"
+
     let database: TestDatabase
     let store: DocumentStore
 
@@ -31,9 +33,9 @@ final class KeywordIndexTests {
         let chunks = lines.enumerated().map { NewChunk(id: ids?[$0.offset] ?? Identifier.uuid(), ordinal: $0.offset, text: $0.element) }
         let document = NewDocument(id: documentID, tenant: tenant, title: "t", source: nil, contentType: "text/plain",
                                    sha256: Identifier.uuid(), metadataJSON: "{}", byteSize: 1)
-        #expect(try store.insertPending(document, chunks: chunks))
+        #expect(try store.insertPending(document, chunks: chunks, owner: Self.owner, leaseSeconds: 60))
         if ready {
-            try store.markReady(id: documentID, tenant: tenant, terms: chunks.map(Self.terms), keywordVersion: SearchTokenizer.version)
+            #expect(try store.markReady(id: documentID, tenant: tenant, owner: Self.owner, terms: chunks.map(Self.terms), keywordVersion: SearchTokenizer.version))
         }
         return chunks.map(\.id)
     }

@@ -204,7 +204,8 @@ def redis_outage(api, redis_url, run):
     headers, _ = api.expect(200, "POST", "/v1/query", {"question": f"Is Redis there? ({run})"})
     if headers.get("x-cache") != "bypass":
         raise Failure(f"an answer while Redis is paused: expected X-Cache: bypass, got {headers.get('x-cache')}")
-    api.expect(503, "GET", "/health/ready", auth=False)
+    # Each worker answers probes from its last round for up to a second.
+    wait_for("readiness failing while Redis is paused", lambda: api.call("GET", "/health/ready", auth=False)[0] == 503, 4)
     wait_for("readiness after the Redis pause", lambda: api.call("GET", "/health/ready", auth=False)[0] == 200, 30)
     say("event: Redis paused for 5 s (cache bypassed, rate limit unchecked, readiness 503)")
 
@@ -370,11 +371,17 @@ def check_rules(prom, window, crashed):
     for name in sorted(set(re.findall(r"\b((?:rag|process)_[a-z_]+)\b", rules_text))):
         if name not in names:
             failures.append(f"the rules name {name}, which Prometheus never scraped")
-    events = [("a 429", f"sum(increase(rag_rate_limit_rejections_total[{window}])) > 0"),
-              ("an LLM failure", f'sum(increase(rag_llm_requests_total{{outcome="unavailable"}}[{window}])) > 0'),
-              ("a bypassed cache", f'sum(increase(rag_cache_requests_total{{result="bypassed"}}[{window}])) > 0')]
+    def counted(series):
+        # increase() is 0 for a series whose first sample already holds the event (it
+        # appeared at 1 and stayed there): such a series counts when it did not exist at
+        # the start of the window.
+        return (f"(sum(increase({series}[{window}])) > 0) or "
+                f"(sum(max_over_time({series}[{window}])) > 0 unless sum({series} offset {window}) >= 0)")
+    events = [("a 429", counted("rag_rate_limit_rejections_total")),
+              ("an LLM failure", counted('rag_llm_requests_total{outcome="unavailable"}')),
+              ("a bypassed cache", counted('rag_cache_requests_total{result="bypassed"}'))]
     if crashed:
-        events.append(("a worker crash", f'sum(increase(rag_pool_worker_restarts_total{{reason="crash"}}[{window}])) > 0'))
+        events.append(("a worker crash", counted('rag_pool_worker_restarts_total{reason="crash"}')))
     for what, expr in events:
         if not prom.query(expr)[0]:
             failures.append(f"Prometheus did not count {what}: {expr}")
@@ -404,7 +411,13 @@ def main():
         say(f"Prometheus {prom.url} scraping {metrics_url} every {SCRAPE_SECONDS} s")
         wait_for("the first scrape of ragd", lambda: prom.query('rag_pool_threads{job="ragd"} and on () up{job="ragd"} == 1')[0])
         api = API(base, token)
+        # Twice, with a scrape between: rate() needs a series to grow between two scrapes,
+        # and on a fresh ragd a series first appears with the traffic's whole count.
         drive_traffic(api, run)
+        accepted = metric_value(metrics_url, "rag_pool_accepted_requests_total")
+        wait_for("a scrape after the first traffic",
+                 lambda: prom.query(f'rag_pool_accepted_requests_total{{job="ragd"}} >= {accepted}')[0], 30)
+        drive_traffic(api, run + "b")
         llm_failure(api, env["RAGD_MON_LLM_CONTROL_URL"], run)
         redis_outage(api, env["RAGD_MON_REDIS_URL"], run)
         crashed = env.get("RAGD_MON_KILL_WORKER", "1") == "1"

@@ -1,0 +1,149 @@
+import RagdPostgres
+
+/// A background ingest as the API shows it.
+public struct JobRecord: Sendable, Equatable {
+    public var id: String
+    public var tenant: String
+    /// `queued`, `running`, `succeeded` or `failed`.
+    public var state: String
+    public var title: String
+    public var documentID: String?
+    public var duplicate: Bool
+    public var chunksTotal: Int
+    public var chunksDone: Int
+    public var attempts: Int
+    public var error: String?
+    public var createdAt: String
+    public var updatedAt: String
+}
+
+/// A claimed job with what its runner needs to ingest it.
+public struct ClaimedJob: Sendable {
+    public var id: String
+    public var tenant: String
+    public var title: String
+    public var source: String?
+    public var contentType: String
+    public var text: String
+    public var metadataJSON: String
+    public var attempts: Int
+    /// A PDF's page map as JSON (see `PageMapJSON` in RagdPipeline), or nil.
+    public var pagesJSON: String? = nil
+}
+
+/// The queue of background ingests (migration 5).
+extension DocumentStore {
+    static let jobColumns = """
+        id::text, tenant, state, title, document_id::text, duplicate, chunks_total, chunks_done, attempts, error,
+        to_char(created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"'),
+        to_char(updated_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"')
+        """
+
+    /// Queues an ingest for the workers indexing into Milvus `collection`.
+    /// `pagesJSON`: a PDF's page map (migration 6), kept with the text until the job is done.
+    public func enqueueJob(id: String, tenant: String, collection: String, title: String, source: String?, contentType: String,
+                           text: String, metadataJSON: String, pagesJSON: String? = nil) throws -> JobRecord {
+        let result = try run("""
+            INSERT INTO ingest_jobs (id, tenant, collection, state, title, source, content_type, body, metadata, pages)
+            VALUES ($1::uuid, $2, $8, 'queued', $3, $4, $5, $6, $7::jsonb, $9::jsonb)
+            RETURNING \(Self.jobColumns)
+            """, [id, tenant, title, source, contentType, text, metadataJSON, collection, pagesJSON])
+        guard let job = result.jobs.first else { throw StoreError(.other, "PostgreSQL: the job was not stored") }
+        return job
+    }
+
+    /// The tenant's job, or nil (another tenant's is as missing as a made-up id).
+    public func job(id: String, tenant: String) throws -> JobRecord? {
+        try run("SELECT \(Self.jobColumns) FROM ingest_jobs WHERE id = $1::uuid AND tenant = $2", [id, tenant]).jobs.first
+    }
+
+    /// Claims the oldest job of `collection` that is due: queued, or running under a lease
+    /// that expired (its runner died on another host). Concurrent runners skip each
+    /// other's rows.
+    public func claimJob(owner: String, leaseSeconds: Int, collection: String) throws -> ClaimedJob? {
+        let result = try run("""
+            UPDATE ingest_jobs SET state = 'running', lease_owner = $1, lease_until = now() + make_interval(secs => $2::integer),
+                                   attempts = attempts + 1, updated_at = now()
+            WHERE id = (
+                SELECT id FROM ingest_jobs
+                WHERE collection = $3
+                  AND ((state = 'queued' AND not_before <= now()) OR (state = 'running' AND lease_until < now()))
+                ORDER BY not_before, created_at
+                FOR UPDATE SKIP LOCKED LIMIT 1)
+            RETURNING id::text, tenant, title, source, content_type, body, metadata::text, attempts, pages::text
+            """, [owner, String(leaseSeconds), collection])
+        guard result.rowCount == 1 else { return nil }
+        return ClaimedJob(id: result[0, 0] ?? "", tenant: result[0, 1] ?? "", title: result[0, 2] ?? "", source: result[0, 3],
+                          contentType: result[0, 4] ?? "text/plain", text: result[0, 5] ?? "", metadataJSON: result[0, 6] ?? "{}",
+                          attempts: Int(result[0, 7] ?? "") ?? 1, pagesJSON: result[0, 8])
+    }
+
+    /// Running jobs owned by processes of `host` (the caller checks which are dead).
+    public func runningJobs(host: String) throws -> [(id: String, owner: String)] {
+        let result = try run("""
+            SELECT id::text, lease_owner FROM ingest_jobs WHERE state = 'running' AND left(lease_owner, $1::integer) = $2
+            """, [String(host.count + 1), host + "/"])
+        return (0..<result.rowCount).map { (result[$0, 0] ?? "", result[$0, 1] ?? "") }
+    }
+
+    /// Puts a job whose runner died back in the queue, if `owner` still holds it.
+    @discardableResult
+    public func requeueJob(id: String, owner: String) throws -> Bool {
+        try run("""
+            UPDATE ingest_jobs SET state = 'queued', lease_owner = NULL, lease_until = NULL, updated_at = now()
+            WHERE id = $1::uuid AND state = 'running' AND lease_owner = $2
+            """, [id, owner]).affectedRows == 1
+    }
+
+    public func renewJobLeases(owner: String, seconds: Int) throws {
+        try run("""
+            UPDATE ingest_jobs SET lease_until = now() + make_interval(secs => $2::integer)
+            WHERE state = 'running' AND lease_owner = $1
+            """, [owner, String(seconds)])
+    }
+
+    public func setJobProgress(id: String, owner: String, done: Int, total: Int) throws {
+        try run("""
+            UPDATE ingest_jobs SET chunks_done = $3::integer, chunks_total = $4::integer, updated_at = now()
+            WHERE id = $1::uuid AND lease_owner = $2
+            """, [id, owner, String(done), String(total)])
+    }
+
+    /// Done: the document, and the text dropped. Only while `owner` holds the job.
+    public func finishJob(id: String, owner: String, documentID: String, duplicate: Bool, chunks: Int) throws {
+        try run("""
+            UPDATE ingest_jobs SET state = 'succeeded', document_id = $3::uuid, duplicate = $4::boolean, chunks_done = $5::integer,
+                                   chunks_total = $5::integer, body = NULL, pages = NULL, error = NULL, lease_owner = NULL,
+                                   lease_until = NULL,
+                                   updated_at = now()
+            WHERE id = $1::uuid AND lease_owner = $2
+            """, [id, owner, documentID, duplicate ? "true" : "false", String(chunks)])
+    }
+
+    /// Failed this time: back in the queue after `retryAfterSeconds`, or for good (nil).
+    public func failJob(id: String, owner: String, error: String, retryAfterSeconds: Int?) throws {
+        if let retryAfterSeconds {
+            try run("""
+                UPDATE ingest_jobs SET state = 'queued', error = $3, not_before = now() + make_interval(secs => $4::integer),
+                                       lease_owner = NULL, lease_until = NULL, updated_at = now()
+                WHERE id = $1::uuid AND lease_owner = $2
+                """, [id, owner, error, String(retryAfterSeconds)])
+        } else {
+            try run("""
+                UPDATE ingest_jobs SET state = 'failed', error = $3, body = NULL, pages = NULL, lease_owner = NULL, lease_until = NULL,
+                                       updated_at = now()
+                WHERE id = $1::uuid AND lease_owner = $2
+                """, [id, owner, error])
+        }
+    }
+}
+
+extension PostgresResult {
+    var jobs: [JobRecord] {
+        rows.map { row in
+            JobRecord(id: row[0] ?? "", tenant: row[1] ?? "", state: row[2] ?? "", title: row[3] ?? "", documentID: row[4],
+                      duplicate: row[5] == "t", chunksTotal: Int(row[6] ?? "") ?? 0, chunksDone: Int(row[7] ?? "") ?? 0,
+                      attempts: Int(row[8] ?? "") ?? 0, error: row[9], createdAt: row[10] ?? "", updatedAt: row[11] ?? "")
+        }
+    }
+}
