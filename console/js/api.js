@@ -33,7 +33,7 @@ export function describe(status, problem, retryAfter) {
         case 413:
             return "Too large: the server accepts at most 50 MiB per upload.";
         case 415:
-            return with_("Unsupported file type: upload plain text (.txt), Markdown (.md) or HTML (.html).");
+            return with_("Unsupported file type: upload plain text (.txt), Markdown (.md), HTML (.html), PDF (.pdf) or Word (.docx).");
         case 422:
             return with_("Invalid input:");
         case 429: {
