@@ -3,7 +3,7 @@
 // cited passage), then `done` with citations, usage and timings, or `error`.
 
 import { stream } from "./api.js";
-import { $, el, showMessage, showMeta } from "./dom.js";
+import { $, el, formatPages, showMessage, showMeta } from "./dom.js";
 import { openPassage } from "./passage.js";
 
 let controller = null;
@@ -126,5 +126,5 @@ function renderSources(sources, cited) {
     $("sources").replaceChildren(...[...sources.values()].map((s) => el("li", { class: cited.has(s.n) ? "cited" : null },
         el("button", { type: "button", class: "link", "data-n": s.n, onclick: () => openPassage(s) },
             "[" + s.n + "] " + s.title),
-        el("span", { class: "small" }, " · score " + Number(s.score).toFixed(4) + (cited.has(s.n) ? " · cited" : "")))));
+        el("span", { class: "small" }, formatPages(s) + " · score " + Number(s.score).toFixed(4) + (cited.has(s.n) ? " · cited" : "")))));
 }

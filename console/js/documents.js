@@ -2,7 +2,7 @@
 // deleting with a confirmation.
 
 import { call } from "./api.js";
-import { $, clearMessage, el, formatBytes, formatDate, plural, showMessage, showMeta } from "./dom.js";
+import { $, clearMessage, el, formatBytes, formatDate, formatPages, plural, showMessage, showMeta } from "./dom.js";
 
 const CHUNK_PAGE = 50;
 const cursors = [null]; // cursors[i] fetches page i
@@ -93,7 +93,7 @@ async function loadChunks() {
             "/chunks?limit=" + CHUNK_PAGE + "&offset=" + nextOffset);
         if (!detail || detail.id !== id) return; // another document was opened meanwhile
         $("doc-chunks").append(...body.data.map((chunk) => el("li", { class: "chunk", "data-chunk-id": chunk.id },
-            el("span", { class: "chunk-no small" }, "#" + chunk.ordinal),
+            el("span", { class: "chunk-no small" }, "#" + chunk.ordinal + formatPages(chunk)),
             el("div", { class: "passage-text" }, chunk.text))));
         detail.nextOffset = body.next_offset;
         more.hidden = body.next_offset === null;

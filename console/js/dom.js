@@ -37,6 +37,13 @@ export function plural(n, word) {
     return n + " " + word + (n === 1 ? "" : "s");
 }
 
+// " · page 12" or " · pages 12–13" for a passage of a PDF; "" for other formats.
+export function formatPages(item) {
+    const start = item.page_start, end = item.page_end;
+    if (start === null || start === undefined) return "";
+    return end && end !== start ? " · pages " + start + "–" + end : " · page " + start;
+}
+
 export function formatBytes(n) {
     if (n < 1024) return n + " B";
     if (n < 1024 * 1024) return (n / 1024).toFixed(1) + " KiB";

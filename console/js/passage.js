@@ -2,7 +2,7 @@
 // the whole chunk, found among its document's chunks).
 
 import { call } from "./api.js";
-import { $, clearMessage, el, showMessage } from "./dom.js";
+import { $, clearMessage, el, formatPages, showMessage } from "./dom.js";
 import { openDocument } from "./documents.js";
 
 const PAGE = 200;
@@ -21,7 +21,7 @@ export async function openPassage(source) {
     shown = source;
     const dialog = $("passage-dialog");
     $("passage-title").textContent = "[" + source.n + "] " + source.title;
-    $("passage-meta").textContent = "score " + Number(source.score).toFixed(4);
+    $("passage-meta").textContent = "score " + Number(source.score).toFixed(4) + formatPages(source);
     $("passage-text").replaceChildren(el("p", { class: "snippet" }, source.snippet));
     dialog.dataset.chunkId = source.chunk_id;
     dialog.dataset.state = "snippet";
@@ -31,7 +31,8 @@ export async function openPassage(source) {
         const chunk = await findChunk(source.document_id, source.chunk_id);
         if (shown !== source) return;
         if (chunk) {
-            $("passage-meta").textContent = "passage #" + chunk.ordinal + " · score " + Number(source.score).toFixed(4);
+            $("passage-meta").textContent = "passage #" + chunk.ordinal + formatPages(chunk) + " · score " +
+                Number(source.score).toFixed(4);
             $("passage-text").replaceChildren(el("div", { class: "passage-text" }, chunk.text));
             dialog.dataset.state = "full";
             clearMessage($("passage-msg"));

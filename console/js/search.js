@@ -2,7 +2,7 @@
 // and the rank each leg (vector, keyword) gave them.
 
 import { call } from "./api.js";
-import { $, clearMessage, el, showMessage, showMeta } from "./dom.js";
+import { $, clearMessage, el, formatPages, showMessage, showMeta } from "./dom.js";
 import { openDocument } from "./documents.js";
 
 export function initSearch() {
@@ -40,7 +40,7 @@ function resultItem(hit) {
     return el("li", { class: "result", "data-chunk-id": hit.chunk_id },
         el("div", { class: "result-head" },
             el("strong", { class: "result-title" }, hit.title),
-            el("span", { class: "small" }, " · passage #" + hit.ordinal)),
+            el("span", { class: "small" }, " · passage #" + hit.ordinal + formatPages(hit))),
         el("p", { class: "scores small" },
             "score " + Number(hit.score).toFixed(4) + " · " + rank("vector", hit.ranks.vector) + " · " +
             rank("keyword", hit.ranks.keyword)),
