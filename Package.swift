@@ -72,7 +72,7 @@ let package = Package(
         .testTarget(name: "RagdPipelineTests", dependencies: ["RagdPipeline"]),
         .testTarget(name: "RagdBackendTests", dependencies: ["RagdPostgres", "RagdRedis", "RagdCurl", "RagdTesting"]),
         .testTarget(name: "RagdLLMTests", dependencies: ["RagdLLM", "RagdTesting"]),
-        .testTarget(name: "RagdAnswerTests", dependencies: ["RagdAnswer", "RagdPipeline", "RagdLLM"]),
+        .testTarget(name: "RagdAnswerTests", dependencies: ["RagdAnswer", "RagdPipeline", "RagdLLM", "RagdStore"]),
         .testTarget(name: "RagdCacheTests", dependencies: ["RagdCache", "RagdEmbedding", "RagdRedis", "RagdTesting"]),
         .testTarget(name: "RagdLiveTests", dependencies: ["RagdTesting", "ragd", "RagdPostgres", "RagdMilvus"]),
     ],

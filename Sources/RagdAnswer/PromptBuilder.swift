@@ -48,7 +48,9 @@ public struct PromptBuilder: Sendable {
         for passage in passages where budget > 0 {
             let body = String(passage.hit.text.prefix(min(passageCharacters, budget)))
             budget -= body.count
-            text += "[\(passage.number)] \(passage.hit.title)\n\(body)\n\n"
+            // A PDF passage names its pages, so the answer can point the reader to them.
+            let pages = passage.hit.pages.map { $0.start == $0.end ? " (page \($0.start))" : " (pages \($0.start)-\($0.end))" } ?? ""
+            text += "[\(passage.number)] \(passage.hit.title)\(pages)\n\(body)\n\n"
         }
         if passages.isEmpty { text += "(no sources found)\n\n" }
         return text + "Question: " + question
