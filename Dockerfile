@@ -73,11 +73,17 @@ COPY console /etc/nginx/static/console
 COPY apidocs /etc/nginx/static/docs
 COPY --from=swagger-ui /out/swagger-ui /etc/nginx/static/docs/swagger-ui
 # Upstream mode: the Kubernetes Ingress terminates TLS. Only RAGD_* variables are
-# substituted, so no environment variable can clobber an nginx $variable.
+# substituted, so no environment variable can clobber an nginx $variable. Every variable
+# the templates use needs a value here (the entrypoint leaves undefined ones as they are,
+# which nginx then refuses): RAGD_SERVER_NAMES empty serves any Host, RAGD_PUBLIC_HOST
+# empty redirects (terminate mode only) to the address the client connected to
+# (README, nginx).
 ENV RAGD_TLS_MODE=upstream \
     RAGD_HTTP_PORT=8080 \
     RAGD_FASTCGI_UPSTREAM=unix:/run/ragd/ragd.sock \
     RAGD_ACCESS_LOG=/dev/stdout \
+    RAGD_PUBLIC_HOST="" \
+    RAGD_SERVER_NAMES="" \
     NGINX_ENVSUBST_FILTER=^RAGD_
 
 # ---------------------------------------------------------------------------------------

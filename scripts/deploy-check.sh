@@ -157,7 +157,19 @@ froms = re.findall(r"^FROM\s+(\S+)\s+AS\s+(\S+)", dockerfile, re.M)
 stage_image = {name: image for image, name in froms}
 runtime_env = dict(re.findall(r"\b(FCGI_LISTEN|FCGI_SOCKET_MODE)=(\S+)", dockerfile.split("AS runtime", 1)[1]))
 nginx_stage = dockerfile.split("AS nginx", 1)[1].split("\nFROM ", 1)[0]
-nginx_image_env = dict(re.findall(r"\b(RAGD_[A-Z_]+|NGINX_ENVSUBST_FILTER)=(\S+)", nginx_stage))
+# ENV values: NAME=value or NAME="value" (an empty "" is a value: the variable is defined).
+nginx_image_env = {k: v[1:-1] if v.startswith('"') else v
+                   for k, v in re.findall(r'\b(RAGD_[A-Z_]+|NGINX_ENVSUBST_FILTER)=("[^"]*"|\S*)', nginx_stage)}
+# The variables of the templates nginx loads in upstream mode (every file but
+# mode-terminate): the image must define each, or its entrypoint leaves ${NAME} in place.
+upstream_template_vars = set()
+for root, _, files in os.walk(os.path.join(repo, "nginx", "templates")):
+    for name in files:
+        if name.endswith(".template") and name != "mode-terminate.conf.template":
+            upstream_template_vars |= set(re.findall(r"\$\{(RAGD_[A-Z0-9_]+)\}", open(os.path.join(root, name)).read()))
+missing = sorted(upstream_template_vars - set(nginx_image_env))
+check(upstream_template_vars and not missing,
+      f"Dockerfile: the nginx target defines every variable of the upstream-mode templates {missing or ''}")
 user = re.findall(r"^USER\s+(\d+):(\d+)", dockerfile, re.M)
 check(user, "Dockerfile runtime USER is numeric uid:gid")
 uid, gid = (int(user[-1][0]), int(user[-1][1])) if user else (None, None)
@@ -255,6 +267,16 @@ ann = ing["metadata"].get("annotations", {})
 check(ann.get("nginx.ingress.kubernetes.io/ssl-redirect") == "true" and ann.get("nginx.ingress.kubernetes.io/proxy-body-size") == "50m"
       and "cert-manager.io/cluster-issuer" in ann and ing["spec"].get("tls"), "k8s: Ingress with TLS (cert-manager), ssl-redirect, 50m bodies")
 check(len(pod.get("topologySpreadConstraints", [])) >= 1, "k8s: topologySpreadConstraints")
+# The Host policy: nginx in the pod answers 421 to any Host outside RAGD_SERVER_NAMES, so
+# every host the Ingress routes (and holds a certificate for) must be listed.
+ingress_hosts = sorted({r["host"].lower() for r in ing["spec"].get("rules", []) if r.get("host")}
+                       | {h.lower() for t in ing["spec"].get("tls", []) for h in t.get("hosts", [])})
+server_names = nginx_env_k8s.get("RAGD_SERVER_NAMES", "").lower().split()
+check(ingress_hosts and set(ingress_hosts) <= set(server_names),
+      f"k8s: nginx's RAGD_SERVER_NAMES {server_names} lists every Ingress host {ingress_hosts}")
+public_host = nginx_env_k8s.get("RAGD_PUBLIC_HOST", "")
+check(not public_host or re.sub(r":[0-9]+$", "", public_host).lower() in server_names,
+      f"k8s: nginx's RAGD_PUBLIC_HOST {public_host!r} is one of RAGD_SERVER_NAMES")
 
 # ---- Docker Compose ----
 compose = yaml.safe_load(read("docker-compose.yml"))
@@ -274,6 +296,8 @@ def interpolate(value, dotenv=None):
 c_ragd, c_nginx = services["ragd"], services["nginx"]
 c_ragd_env = {k: interpolate(v) for k, v in c_ragd["environment"].items()}
 c_nginx_env = {k: interpolate(v) for k, v in c_nginx["environment"].items()}
+missing = sorted(upstream_template_vars - set(c_nginx_env))
+check(not missing, f"compose: nginx's environment defines every variable of the upstream-mode templates {missing or ''}")
 missing = sorted(variables - set(c_ragd_env))
 check(not missing, f"compose: every ragd variable is passed to ragd {missing or ''}")
 check(c_ragd_env.get("FCGI_LISTEN") == sock and c_nginx_env.get("RAGD_FASTCGI_UPSTREAM") == "unix:" + sock,

@@ -16,6 +16,11 @@
 #   RAGD_HTTP_PORT         [8080]       [addr:]port
 #   RAGD_HTTPS_PORT        [8443]       [addr:]port (terminate mode)
 #   RAGD_HTTPS_PUBLIC_PORT [port of RAGD_HTTPS_PORT]  used in the HTTP->HTTPS redirect
+#   RAGD_PUBLIC_HOST       [empty]      host[:port] of the HTTP->HTTPS redirect (terminate
+#                                       mode); empty: the address the client connected to
+#   RAGD_SERVER_NAMES      [empty]      the host names served (space-separated, no ports,
+#                                       no wildcards); any other Host gets 421 except on the
+#                                       probes and scrapes; empty: any Host is served
 #   RAGD_FASTCGI_UPSTREAM  [unix:/run/ragd/ragd.sock] or 127.0.0.1:PORT
 #   RAGD_TLS_CERT          [/etc/nginx/tls/tls.crt]
 #   RAGD_TLS_KEY           [/etc/nginx/tls/tls.key]
@@ -35,6 +40,8 @@ export RAGD_TLS_MODE=${RAGD_TLS_MODE:-terminate}
 export RAGD_HTTP_PORT=${RAGD_HTTP_PORT:-8080}
 export RAGD_HTTPS_PORT=${RAGD_HTTPS_PORT:-8443}
 export RAGD_HTTPS_PUBLIC_PORT=${RAGD_HTTPS_PUBLIC_PORT:-${RAGD_HTTPS_PORT##*:}}
+export RAGD_PUBLIC_HOST=${RAGD_PUBLIC_HOST:-}
+export RAGD_SERVER_NAMES=${RAGD_SERVER_NAMES:-}
 export RAGD_FASTCGI_UPSTREAM=${RAGD_FASTCGI_UPSTREAM:-unix:/run/ragd/ragd.sock}
 export RAGD_TLS_CERT=${RAGD_TLS_CERT:-/etc/nginx/tls/tls.crt}
 export RAGD_TLS_KEY=${RAGD_TLS_KEY:-/etc/nginx/tls/tls.key}
@@ -49,6 +56,31 @@ case $RAGD_FASTCGI_UPSTREAM in
     *) echo "render-nginx: RAGD_FASTCGI_UPSTREAM must be unix:/abs/path or a loopback host:port, not '$RAGD_FASTCGI_UPSTREAM'" >&2; exit 2 ;;
 esac
 
+# Host names go into the config as they are, so only plain ones pass: DNS names and
+# IPv4 addresses ([A-Za-z0-9-] labels), or an IPv6 address in brackets.
+host_re='^([A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?)(\.[A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?)*$|^\[[0-9A-Fa-f:.]+\]$'
+valid_port() { [[ $1 =~ ^[0-9]{1,5}$ ]] && [ "$((10#$1))" -ge 1 ] && [ "$((10#$1))" -le 65535 ]; }
+read -r -a server_names <<<"$RAGD_SERVER_NAMES"
+for name in "${server_names[@]}"; do
+    [[ $name =~ $host_re ]] || { echo "render-nginx: RAGD_SERVER_NAMES: '$name' is not a host name (no ports, no wildcards)" >&2; exit 2; }
+done
+RAGD_SERVER_NAMES=${server_names[*]}
+if [ -n "$RAGD_PUBLIC_HOST" ]; then
+    public_name=$RAGD_PUBLIC_HOST public_port=""
+    if [[ $RAGD_PUBLIC_HOST =~ ^(.*[^:]):([0-9]+)$ ]] && [[ ${BASH_REMATCH[1]} != *:* || ${BASH_REMATCH[1]} == \[*\] ]]; then
+        public_name=${BASH_REMATCH[1]} public_port=${BASH_REMATCH[2]}
+    fi
+    if ! [[ $public_name =~ $host_re ]] || { [ -n "$public_port" ] && ! valid_port "$public_port"; }; then
+        echo "render-nginx: RAGD_PUBLIC_HOST must be host[:port] as clients use it (e.g. api.example.com or 127.0.0.1:8443), not '$RAGD_PUBLIC_HOST'" >&2
+        exit 2
+    fi
+    if [ ${#server_names[@]} -gt 0 ] && ! printf '%s\n' "${server_names[@]}" | grep -qixF -- "$public_name"; then
+        echo "render-nginx: RAGD_PUBLIC_HOST's host '$public_name' is not among RAGD_SERVER_NAMES ($RAGD_SERVER_NAMES): the redirect would lead to a 421" >&2
+        exit 2
+    fi
+fi
+valid_port "$RAGD_HTTPS_PUBLIC_PORT" || { echo "render-nginx: RAGD_HTTPS_PUBLIC_PORT must be a port number, not '$RAGD_HTTPS_PUBLIC_PORT'" >&2; exit 2; }
+
 command -v envsubst >/dev/null || { echo "render-nginx: envsubst not found (Debian package gettext-base)" >&2; exit 1; }
 
 mkdir -p "$out/conf.d/ragd" "$out/logs" "$out/tmp"
@@ -58,6 +90,7 @@ cp "$src/nginx.conf" "$out/nginx.conf"
 # than an empty string in the config.
 render() {
     local template=$1 target=$2 names name
+    # shellcheck disable=SC2016 # the pattern matches a literal ${RAGD_...}
     names=$(grep -o '\${RAGD_[A-Z0-9_]*}' "$template" | sort -u | tr '\n' ' ' || true)
     for name in $names; do
         name=${name#\$\{}; name=${name%\}}

@@ -15,7 +15,8 @@
 # was already running and healthy on the Milvus ports is reused and left alone.
 #
 # Files written for others:
-#   $STACK/services.env  DATABASE_URL, REDIS_URL, MILVUS_HOST, MILVUS_PORT, and RAGD_E5_BIN
+#   $STACK/services.env  DATABASE_URL, REDIS_URL, MILVUS_HOST, MILVUS_PORT,
+#                        MILVUS_MANAGEMENT_PORT, and RAGD_E5_BIN
 #                        (the e5 embeddings server, whichever profile runs) for the tests
 #   $STACK/ragd.env      ragd's ENV_FILE (generated SECRET_KEY, kept across runs)
 #
@@ -32,8 +33,10 @@
 # of two models, and `ragd reindex` fills the e5 collection from documents already in
 # PostgreSQL (README, Embedders).
 # Ports (override with the variables): PostgreSQL 55432 (RAGD_PG_PORT), Redis 56379
-# (RAGD_REDIS_PORT), Milvus 19530 + health 9091 (fixed by milvus-server), nginx HTTP 8080
-# and HTTPS 8443 (RAGD_STACK_HTTP_PORT, RAGD_STACK_HTTPS_PORT).
+# (RAGD_REDIS_PORT), Milvus 19530 + health 9091 (RAGD_MILVUS_PORT, RAGD_MILVUS_HEALTH_PORT;
+# pinned by scripts/lib/milvus-serve.py, its embedded etcd on 2379/2380 moved by the same
+# offset as the Milvus port), nginx HTTP 8080 and HTTPS 8443 (RAGD_STACK_HTTP_PORT,
+# RAGD_STACK_HTTPS_PORT; nginx serves the Hosts 127.0.0.1 and localhost, README nginx).
 set -euo pipefail
 
 REPO=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -44,7 +47,7 @@ PG_BIN=/usr/lib/postgresql/15/bin
 PG_PORT=${RAGD_PG_PORT:-55432}
 REDIS_PORT=${RAGD_REDIS_PORT:-56379}
 MILVUS_PORT=${RAGD_MILVUS_PORT:-19530}
-MILVUS_HEALTH_PORT=9091  # milvus-server always starts its health/metrics server here
+MILVUS_HEALTH_PORT=${RAGD_MILVUS_HEALTH_PORT:-9091}  # health, metrics, and ragd's MILVUS_MANAGEMENT_PORT
 HTTP_PORT=${RAGD_STACK_HTTP_PORT:-8080}
 HTTPS_PORT=${RAGD_STACK_HTTPS_PORT:-8443}
 MILVUS_START_TIMEOUT=${RAGD_MILVUS_START_TIMEOUT:-300}
@@ -99,6 +102,23 @@ wait_until() {
         sleep 0.2
     done
 }
+
+# spawn PIDFILE LOG COMMAND...: start COMMAND detached in a session of its own (so
+# stop_pid can reach its children through the process group), output appended to LOG,
+# and write COMMAND's own pid to PIDFILE: a shell writes its pid and execs COMMAND, so
+# neither a fork of setsid nor a process of another stack can end up there (searching
+# by command line found the oldest of two stacks' processes).
+spawn() {
+    local pidfile=$1 log=$2
+    shift 2
+    rm -f "$pidfile"
+    # shellcheck disable=SC2016 # $$, $0 and $@ are the inner shell's
+    setsid sh -c 'echo $$ >"$0.tmp" && mv "$0.tmp" "$0" && exec "$@"' "$pidfile" "$@" >>"$log" 2>&1 </dev/null &
+    wait_until 10 "$pidfile" test -s "$pidfile" || die "could not start $1 (see $log)"
+}
+
+# The name of the process listening on PORT (any address), empty when none or unknown.
+port_holder() { ss -ltnpH "sport = :$1" 2>/dev/null | grep -o 'users:(("[^"]*"' | head -n 1 | cut -d'"' -f2 || true; }
 
 # stop_pid FILE WORD SIGNAL SECONDS: signal the process, wait for it (and its process
 # group: our daemons run in their own session) to exit, then SIGKILL what is left.
@@ -312,20 +332,28 @@ milvus_ready() {
         curl -fsS -m 3 -o /dev/null "http://127.0.0.1:$MILVUS_PORT/v1/vector/collections"
 }
 
-milvus_ours_alive() { pid_alive "$STACK/milvus/milvus.pid" milvus-server; }
+# "milvus" matches Milvus itself (milvus-serve.py execs `milvus run standalone`) and a
+# milvus-server that an older version of this script started.
+milvus_ours_alive() { pid_alive "$STACK/milvus/milvus.pid" milvus; }
 
 # While our Milvus starts: ready, or fail as soon as its process has died.
 milvus_ready_or_dead() { milvus_ready || ! milvus_ours_alive; }
 
 start_milvus() {
-    local dir=$STACK/milvus
+    local dir=$STACK/milvus port holder
     if milvus_ours_alive; then
         say "milvus already started by this stack"
     elif milvus_ready; then
         say "reusing the Milvus already running on $MILVUS_PORT (not started here; 'down' leaves it running)"
         return
     elif port_open "$MILVUS_PORT" || port_open "$MILVUS_HEALTH_PORT"; then
-        # Another Milvus may be starting up; give it the same deadline as ours.
+        # Another Milvus may be starting up: give it the same deadline as ours. Anything
+        # else on these ports is an error at once, not after the deadline.
+        for port in "$MILVUS_PORT" "$MILVUS_HEALTH_PORT"; do
+            holder=$(port_holder "$port")
+            [ -z "$holder" ] || [ "$holder" = milvus ] \
+                || die "port $port is in use by '$holder', not Milvus (ss -ltnp 'sport = :$port'); stop it, or choose other ports (RAGD_MILVUS_PORT, RAGD_MILVUS_HEALTH_PORT)"
+        done
         say "ports $MILVUS_PORT/$MILVUS_HEALTH_PORT are taken; waiting for that Milvus to become ready"
         wait_until "$MILVUS_START_TIMEOUT" milvus milvus_ready \
             || die "ports $MILVUS_PORT/$MILVUS_HEALTH_PORT are in use but no healthy Milvus answers there"
@@ -333,32 +361,37 @@ start_milvus() {
         return
     else
         mkdir -p "$dir"
-        say "starting milvus standalone on 127.0.0.1:$MILVUS_PORT (takes 30-60 s)"
-        # Own session, so `down` can reach milvus-server's child `milvus run standalone`.
-        # --proxy-port pins the port: milvus-server would otherwise pick the next free one.
-        setsid "$VENV/bin/milvus-server" --data "$dir/data" --proxy-port "$MILVUS_PORT" \
-            >"$dir/milvus-server.log" 2>&1 </dev/null &
-        echo $! >"$dir/milvus.pid"
+        say "starting milvus standalone on 127.0.0.1:$MILVUS_PORT, health $MILVUS_HEALTH_PORT (takes 10-60 s)"
+        # Not milvus-server: it silently moves to the next free port when the old port's
+        # connections still linger in TIME_WAIT (after heavy traffic), while ragd and
+        # this script wait on the old one. milvus-serve.py pins both ports, fails at
+        # once naming a port a live socket holds, and execs Milvus (so the pid file
+        # names Milvus itself).
+        : >"$dir/milvus-serve.log"
+        spawn "$dir/milvus.pid" "$dir/milvus-serve.log" "$VENV/bin/python" "$REPO/scripts/lib/milvus-serve.py" \
+            --data "$dir/data" --port "$MILVUS_PORT" --health-port "$MILVUS_HEALTH_PORT"
     fi
     wait_until "$MILVUS_START_TIMEOUT" milvus milvus_ready_or_dead || true
     if ! milvus_ready; then
-        tail -n 20 "$dir/milvus-server.log" "$dir/data/logs/milvus-stderr.log" >&2 2>/dev/null || true
-        die "milvus did not become ready within ${MILVUS_START_TIMEOUT}s"
+        tail -n 20 "$dir/milvus-serve.log" "$dir/data/logs/milvus-stderr.log" >&2 2>/dev/null || true
+        milvus_ours_alive || die "milvus exited during start-up (the lines above; $dir/milvus-serve.log)"
+        die "milvus did not become ready within ${MILVUS_START_TIMEOUT}s (health on $MILVUS_HEALTH_PORT: $(curl -sS -m 3 "http://127.0.0.1:$MILVUS_HEALTH_PORT/healthz" 2>&1 | head -c 200); REST on $MILVUS_PORT: $(curl -sS -m 3 -o /dev/null -w 'HTTP %{http_code}' "http://127.0.0.1:$MILVUS_PORT/v1/vector/collections" 2>&1 | head -c 200))"
     fi
 }
 
 stop_milvus() {
     milvus_ours_alive || { rm -f "$STACK/milvus/milvus.pid"; return 0; }
     say "stopping milvus"
-    # milvus-server stops its child on SIGINT (its SIGTERM would orphan the child).
-    stop_pid "$STACK/milvus/milvus.pid" milvus-server INT 60
+    # SIGINT: Milvus stops gracefully (and a milvus-server of an older version of this
+    # script stops its child; its SIGTERM would orphan it).
+    stop_pid "$STACK/milvus/milvus.pid" milvus INT 60
 }
 
 status_milvus() {
     if milvus_ours_alive; then
-        echo "milvus      running  pid $(cat "$STACK/milvus/milvus.pid")  127.0.0.1:$MILVUS_PORT  $(milvus_ready && echo ready || echo starting)"
+        echo "milvus      running  pid $(cat "$STACK/milvus/milvus.pid")  127.0.0.1:$MILVUS_PORT  health $MILVUS_HEALTH_PORT  $(milvus_ready && echo ready || echo starting)"
     elif milvus_ready; then
-        echo "milvus      running  (not started by this stack)  127.0.0.1:$MILVUS_PORT  ready"
+        echo "milvus      running  (not started by this stack)  127.0.0.1:$MILVUS_PORT  health $MILVUS_HEALTH_PORT  ready"
     else
         echo "milvus      stopped"
     fi
@@ -371,6 +404,7 @@ DATABASE_URL=postgres://ragd:$(secret pg-password 24)@127.0.0.1:$PG_PORT/ragdb
 REDIS_URL=redis://127.0.0.1:$REDIS_PORT/0
 MILVUS_HOST=127.0.0.1
 MILVUS_PORT=$MILVUS_PORT
+MILVUS_MANAGEMENT_PORT=$MILVUS_HEALTH_PORT
 RAGD_E5_BIN=$E5_BIN
 EOF
     )
@@ -552,6 +586,7 @@ DATABASE_URL=postgres://ragd:$(secret pg-password 24)@127.0.0.1:$PG_PORT/ragdb
 REDIS_URL=redis://127.0.0.1:$REDIS_PORT/0
 MILVUS_HOST=127.0.0.1
 MILVUS_PORT=$MILVUS_PORT
+MILVUS_MANAGEMENT_PORT=$MILVUS_HEALTH_PORT
 FCGI_LISTEN=unix:$RAGD_SOCKET_DIR/ragd.sock
 FCGI_SOCKET_MODE=0660
 FCGI_SOCKET_OWNER=root:nogroup
@@ -569,21 +604,16 @@ EOF
     say "starting ragd ($bin serve)"
     # A clean environment: ragd reads the environment before the .env file, so stray
     # variables of the calling shell must not override ragd.env.
-    env -i PATH=/usr/local/bin:/usr/bin:/bin HOME=/root LANG=C.UTF-8 ENV_FILE="$STACK/ragd.env" \
-        setsid "$bin" serve >>"$dir/ragd.log" 2>&1 </dev/null &
-    echo $! >"$dir/ragd.pid"
-    # setsid forks when its caller leads a process group, so $! may name a parent that
-    # already exited: judge "dead" by whether any `$bin serve` runs, and record the
-    # master's pid (the oldest of them) once the socket is there.
-    RAGD_STARTED_BIN=$bin
+    # spawn records the master's own pid: another stack may run the same binary.
+    spawn "$dir/ragd.pid" "$dir/ragd.log" \
+        env -i PATH=/usr/local/bin:/usr/bin:/bin HOME=/root LANG=C.UTF-8 ENV_FILE="$STACK/ragd.env" "$bin" serve
     if ! wait_until 120 "ragd socket" ragd_socket_or_dead || ! [ -S "$RAGD_SOCKET_DIR/ragd.sock" ]; then
         tail -n 20 "$dir/ragd.log" >&2
         die "ragd did not create $RAGD_SOCKET_DIR/ragd.sock"
     fi
-    pgrep -o -f -- "$bin serve" >"$dir/ragd.pid"
 }
 ragd_socket_or_dead() {
-    [ -S "$RAGD_SOCKET_DIR/ragd.sock" ] || ! pgrep -f -- "$RAGD_STARTED_BIN serve" >/dev/null
+    [ -S "$RAGD_SOCKET_DIR/ragd.sock" ] || ! pid_alive "$STACK/ragd/ragd.pid" ragd
 }
 
 stop_ragd() {
@@ -637,7 +667,9 @@ start_nginx() {
     fi
     port_open "$HTTP_PORT" && die "port $HTTP_PORT is in use by something that is not this stack's nginx"
     port_open "$HTTPS_PORT" && die "port $HTTPS_PORT is in use by something that is not this stack's nginx"
+    # Clients use https://127.0.0.1:$HTTPS_PORT (or localhost); any other Host gets 421.
     RAGD_TLS_MODE=terminate RAGD_HTTP_PORT=127.0.0.1:$HTTP_PORT RAGD_HTTPS_PORT=127.0.0.1:$HTTPS_PORT \
+        RAGD_PUBLIC_HOST=127.0.0.1:$HTTPS_PORT RAGD_SERVER_NAMES="127.0.0.1 localhost" \
         RAGD_FASTCGI_UPSTREAM=unix:$RAGD_SOCKET_DIR/ragd.sock \
         RAGD_TLS_CERT=$STACK/tls/tls.crt RAGD_TLS_KEY=$STACK/tls/tls.key RAGD_ACCESS_LOG=logs/access.log \
         "$REPO/scripts/render-nginx.sh" "$dir"

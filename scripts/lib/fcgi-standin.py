@@ -3,6 +3,7 @@
 
 It plays ragd's part of the contract that nginx relies on, and nothing more:
   * echoes the request id it received (HTTP_X_REQUEST_ID) as X-Request-ID;
+  * routes as ragd does, on the raw REQUEST_URI (its path up to the first "?");
   * GET /sse streams two events with X-Accel-Buffering: no, a pause between them;
   * any other path answers 200 with a JSON object of all the FastCGI params it
     received and the size of the request body.
@@ -106,7 +107,8 @@ class Handler(socketserver.StreamRequestHandler):
                 body += content
         params = parse_params(params_data)
         request_id = params.get("HTTP_X_REQUEST_ID", "")
-        path = params.get("DOCUMENT_URI", "/")
+        # Routed as ragd routes: on the raw REQUEST_URI's path, not nginx's DOCUMENT_URI.
+        path = params.get("REQUEST_URI", params.get("DOCUMENT_URI", "/")).split("?", 1)[0]
 
         def out(data):
             write_record(wfile, STDOUT, rid, data)
