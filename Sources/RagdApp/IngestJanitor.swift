@@ -10,8 +10,9 @@ import RagdText
 /// The two background threads of each worker, each on connections of its own, so they
 /// never compete with the serving threads:
 /// * `ragd-janitor` runs `Ingestor.janitorRound` at start and every
-///   `IngestLease.janitorInterval` seconds: it keeps this process's ingest leases alive and
-///   removes documents whose ingest died (README, The document API);
+///   `IngestLease.janitorInterval` seconds: it keeps this process's ingest leases alive,
+///   queues again the jobs of dead runners and removes documents whose ingest died
+///   (README, The document API);
 /// * `ragd-jobs` runs background ingests (`IngestJobRunner`), polling the queue every
 ///   second while it is empty.
 /// A failing round (PostgreSQL or Milvus down) is logged once and retried with fresh
@@ -19,8 +20,9 @@ import RagdText
 enum IngestJanitor {
     static func start(settings: Settings) throws {
         let chunker = try Chunker(size: settings.chunkSize, overlap: settings.chunkOverlap)
-        loop(name: "ragd-janitor", settings: settings, chunker: chunker) { ingestor, _ in
+        loop(name: "ragd-janitor", settings: settings, chunker: chunker) { ingestor, runner in
             try ingestor.janitorRound()
+            try runner.requeueAbandoned()
             return IngestLease.janitorInterval
         }
         loop(name: "ragd-jobs", settings: settings, chunker: chunker) { _, runner in

@@ -22,14 +22,18 @@ public final class IngestJobRunner {
         self.ingestor = ingestor
     }
 
-    /// Requeues this host's jobs whose runner died, then runs one due job. False when
-    /// there was none.
-    public func runOne() throws -> Bool {
+    /// Queues again this host's jobs whose runner died; part of the janitor's round, so
+    /// the job thread's one-a-second polls of an empty queue stay one query each.
+    public func requeueAbandoned() throws {
         for (id, owner) in try store.runningJobs(host: IngestLease.host) where IngestLease.isDead(owner) {
             if try store.requeueJob(id: id, owner: owner) {
                 logger.notice("queued again a job whose runner died", metadata: ["job_id": .string(id), "owner": .string(owner)])
             }
         }
+    }
+
+    /// Runs one due job. False when there was none.
+    public func runOne() throws -> Bool {
         let owner = IngestLease.currentOwner()
         guard let job = try store.claimJob(owner: owner, leaseSeconds: IngestLease.seconds, collection: ingestor.collection) else {
             return false
