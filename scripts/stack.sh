@@ -18,7 +18,9 @@
 #   $STACK/services.env  DATABASE_URL, REDIS_URL, MILVUS_HOST, MILVUS_PORT,
 #                        MILVUS_MANAGEMENT_PORT, and RAGD_E5_BIN
 #                        (the e5 embeddings server, whichever profile runs) for the tests
-#   $STACK/ragd.env      ragd's ENV_FILE (generated SECRET_KEY, kept across runs)
+#   $STACK/ragd.env      ragd's ENV_FILE (generated SECRET_KEY, kept across runs),
+#                        rewritten by each `up`; the lines of $STACK/ragd.env.local, if
+#                        that file exists, are appended and override the generated ones
 #
 # RAGD_BIN=/path/to/ragd uses that binary instead of building one (swift build).
 # The LLM behind /v1/query (RAGD_STACK_LLM): `test` (default) starts the project's test
@@ -375,6 +377,17 @@ start_milvus() {
     if ! milvus_ready; then
         tail -n 20 "$dir/milvus-serve.log" "$dir/data/logs/milvus-stderr.log" >&2 2>/dev/null || true
         milvus_ours_alive || die "milvus exited during start-up (the lines above; $dir/milvus-serve.log)"
+        # Alive but not answering: what it last complained about, its last lines and the
+        # ports it does listen on tell where its start-up hangs.
+        {
+            echo "--- milvus-stdout.log: last warnings and errors"
+            grep -E '\[(WARN|ERROR|FATAL)\]|panic' "$dir/data/logs/milvus-stdout.log" 2>/dev/null | tail -n 15 | cut -c1-400
+            echo "--- milvus-stdout.log: last lines"
+            tail -n 8 "$dir/data/logs/milvus-stdout.log" 2>/dev/null | cut -c1-400
+            echo "--- ports milvus (pid $(cat "$dir/milvus.pid")) listens on"
+            ss -ltnpH 2>/dev/null | grep "pid=$(cat "$dir/milvus.pid")," | awk '{print $4}' | tr '\n' ' '
+            echo
+        } >&2
         die "milvus did not become ready within ${MILVUS_START_TIMEOUT}s (health on $MILVUS_HEALTH_PORT: $(curl -sS -m 3 "http://127.0.0.1:$MILVUS_HEALTH_PORT/healthz" 2>&1 | head -c 200); REST on $MILVUS_PORT: $(curl -sS -m 3 -o /dev/null -w 'HTTP %{http_code}' "http://127.0.0.1:$MILVUS_PORT/v1/vector/collections" 2>&1 | head -c 200))"
     fi
 }
@@ -600,6 +613,11 @@ $(llm_settings)
 $(embedder_settings)
 EOF
     )
+    # Local overrides (e.g. RATE_LIMIT_PER_MINUTE=100000 for bench/eval.py): later lines
+    # of an env file win, so these replace the generated ones.
+    if [ -f "$STACK/ragd.env.local" ]; then
+        cat "$STACK/ragd.env.local" >>"$STACK/ragd.env"
+    fi
     rm -f "$RAGD_SOCKET_DIR/ragd.sock"
     say "starting ragd ($bin serve)"
     # A clean environment: ragd reads the environment before the .env file, so stray

@@ -27,6 +27,11 @@ Here:
   * the embedded etcd listens on 2379/2380 unless --etcd-port is given (by default it
     moves with --port: 2379 + (port - 19530)), so a second Milvus on other ports can run
     beside the first; at 2379/2380 no etcd configuration is written (as before);
+  * each Milvus gets its own pid file: `milvus run` takes an exclusive lock on
+    /run/milvus/standalone.pid (MILVUS_RUN_DIR is not read; /run/milvus is hard-coded)
+    and waits, silently, for as long as another Milvus on the host holds it, so a
+    second stack's Milvus hung until the first one stopped. `-alias port<P>` names the
+    file standalone-port<P>.pid, and instances on other ports no longer wait on each other;
   * a stop (SIGINT or SIGTERM) takes at most --stop-timeout seconds (10): Milvus's graceful
     stop waits for its query node to hand its segments to another one, which a
     standalone Milvus does not have, for up to common.gracefulStopTimeout (1800 s), then
@@ -193,7 +198,6 @@ def main():
     env.update({
         "DEPLOY_MODE": "STANDALONE",
         "METRICS_PORT": str(args.health_port),
-        "MILVUS_RUN_DIR": os.path.join(data, "run"),
         "LD_LIBRARY_PATH": ":".join(filter(None, [os.path.dirname(binary), os.environ.get("LD_LIBRARY_PATH")])),
     })
     os.chdir(data)
@@ -202,7 +206,7 @@ def main():
         log = os.open(os.path.join(data, "logs", name), os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644)
         os.dup2(log, fd)
         os.close(log)
-    os.execve(binary, [binary, "run", "standalone"], env)
+    os.execve(binary, [binary, "run", "standalone", "-alias", f"port{args.port}"], env)
 
 
 if __name__ == "__main__":
