@@ -48,7 +48,8 @@ What one run does:
 The API's rate limit (RATE_LIMIT_PER_MINUTE, default 100 per caller per minute) is
 honoured: a 429 pauses every client for its Retry-After. A full run makes about
 2 x documents + 5 x questions requests, so at the default limit it mostly waits; the
-stack's .stack/ragd.env can carry a higher limit. Connection errors, timeouts and
+stack's ragd can get a higher limit from a line `RATE_LIMIT_PER_MINUTE=100000` in
+.stack/ragd.env.local (scripts/stack.sh appends that file to ragd.env). Connection errors, timeouts and
 502/503/504 (ragd restarting) are retried with backoff.
 """
 from __future__ import annotations
@@ -590,6 +591,8 @@ def parse_args(argv=None) -> argparse.Namespace:
                         "k=5,w_vector=1,w_keyword=2,depth=30 (compared with the served hybrid)")
     parser.add_argument("--corpus-file", help="JSONL of {id, title, html, url_path} instead of corpora.py")
     parser.add_argument("--questions", help="JSONL of questions instead of bench/eval/questions-<corpus>.jsonl")
+    parser.add_argument("--dump-chunks", help="also write the chunks as ragd stored them, with their documents' titles "
+                        "and corpus ids, as JSON (to try tokenizer or scoring variants offline)")
     args = parser.parse_args(argv)
     if not 1 <= args.top_k <= 50:
         parser.error("--top-k must be 1..50")
@@ -657,6 +660,12 @@ def main(argv=None) -> int:
     chunks = fetch_all_chunks(client, ragd_ids, expected_chunks, args.concurrency)
     chunk_to_doc = {c["id"]: c["document_id"] for c in chunks}
     log(f"eval: {len(chunks)} chunks in {len(ragd_ids)} documents")
+    if args.dump_chunks:
+        titles = {d["id"]: d.get("title") for d in (tenant_documents or [])}
+        Path(args.dump_chunks).write_text(json.dumps({
+            "documents": {rid: {"corpus_ids": cids, "title": titles.get(rid)} for rid, cids in ragd_to_corpus.items()},
+            "chunks": chunks}, ensure_ascii=False) + "\n", encoding="utf-8")
+        log(f"eval: chunks written to {args.dump_chunks}")
 
     # Questions whose answers were ingested.
     known_corpus_ids = {d["id"] for d in corpus} if corpus is not None else set(corpus_to_ragd)
