@@ -142,6 +142,7 @@ public final class HTTPClient {
         set(CURLOPT_TCP_KEEPALIVE, 1)
         set(CURLOPT_USERAGENT, options.userAgent)
         set(CURLOPT_HTTPHEADER, UnsafeRawPointer(headerList))
+        if let caFile = options.caFile { set(CURLOPT_CAINFO, caFile) }
         if skipTLSVerification {
             set(CURLOPT_SSL_VERIFYPEER, 0)
             set(CURLOPT_SSL_VERIFYHOST, 0)
