@@ -41,6 +41,8 @@ enum APIResult {
     /// The server stayed unreachable or overloaded through every retry, or TLS failed:
     /// the run stops (what is done is in the state).
     case unavailable(message: String)
+    /// The run stopped (another thread's fatal error) while this call waited to retry.
+    case stopped
 }
 
 /// The ragd API as `ragd ingest` uses it, over one libcurl handle: one per thread (a
@@ -91,7 +93,7 @@ final class IngestAPI {
         let backoff = RetryBackoff(base: .seconds(1), cap: .seconds(30))
         var failures = 0, rateLimited = 0
         while true {
-            guard shouldContinue() else { return .unavailable(message: "stopped") }
+            guard shouldContinue() else { return .stopped }
             let response: HTTPClientResponse
             do {
                 response = try client.send(request)
@@ -103,7 +105,7 @@ final class IngestAPI {
                 failures += 1
                 guard failures <= connection.retries else { return .unavailable(message: error.message) }
                 guard RetryBackoff.wait(seconds: backoff.seconds(beforeRetry: failures, retryAfter: nil),
-                                        shouldContinue: shouldContinue) else { return .unavailable(message: "stopped") }
+                                        shouldContinue: shouldContinue) else { return .stopped }
                 continue
             }
             let retryAfter = RetryBackoff.retryAfterSeconds(response.header("Retry-After"))
@@ -119,7 +121,7 @@ final class IngestAPI {
                     return .unavailable(message: "still rate limited after \(connection.rateLimitWaits) waits: \(Self.problemMessage(response))")
                 }
                 let wait = min(retryAfter ?? backoff.seconds(beforeRetry: rateLimited, retryAfter: nil), 60)
-                guard RetryBackoff.wait(seconds: wait, shouldContinue: shouldContinue) else { return .unavailable(message: "stopped") }
+                guard RetryBackoff.wait(seconds: wait, shouldContinue: shouldContinue) else { return .stopped }
             case 409, 502, 503, 504:
                 // 409: the same text is being ingested by another request right now (an
                 // earlier attempt of this one, perhaps); it settles within seconds.
@@ -130,7 +132,7 @@ final class IngestAPI {
                     return response.status == 409 ? .refused(status: 409, message: message) : .unavailable(message: message)
                 }
                 guard RetryBackoff.wait(seconds: backoff.seconds(beforeRetry: failures, retryAfter: retryAfter),
-                                        shouldContinue: shouldContinue) else { return .unavailable(message: "stopped") }
+                                        shouldContinue: shouldContinue) else { return .stopped }
             default:
                 return .refused(status: response.status, message: Self.problemMessage(response))
             }

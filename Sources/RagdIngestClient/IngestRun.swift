@@ -216,7 +216,9 @@ public final class IngestRun: @unchecked Sendable {
             control.stop("the server refused the token: \(message)")
             return nil
         case .unavailable(let message):
-            control.stop(message == "stopped" ? "stopped" : "the server is unavailable: \(message)")
+            control.stop("the server is unavailable: \(message)")
+            return nil
+        case .stopped:
             return nil
         }
     }

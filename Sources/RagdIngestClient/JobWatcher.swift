@@ -98,6 +98,8 @@ final class JobWatcher: @unchecked Sendable {
                     control.stop("the server refused the token: \(message)")
                 case .unavailable(let message):
                     control.stop("the server is unavailable: \(message)")
+                case .stopped:
+                    break
                 }
             }
             condition.lock()

@@ -95,8 +95,7 @@ struct Ingest: ParsableCommand {
             _ = write(STDOUT_FILENO, &newline, 1)
             _exit(130)
         }
-        var connection = IngestConnection(baseURL: resolvedURL, token: resolvedToken ?? "", caFile: caFile, insecure: insecure)
-        connection.retries = 5
+        let connection = IngestConnection(baseURL: resolvedURL, token: resolvedToken ?? "", caFile: caFile, insecure: insecure)
         var options = IngestOptions(connection: connection)
         options.concurrency = concurrency
         options.background = mode == .async
