@@ -95,6 +95,10 @@ struct Ingest: ParsableCommand {
             _ = write(STDOUT_FILENO, &newline, 1)
             _exit(130)
         }
+        // A server that closes the connection while a file is still being sent (a restart,
+        // a proxy's limit) must be an error of that request, not a silent death by SIGPIPE
+        // (OpenSSL writes to the socket with write(2), which libcurl cannot flag).
+        signal(SIGPIPE, SIG_IGN)
         let connection = IngestConnection(baseURL: resolvedURL, token: resolvedToken ?? "", caFile: caFile, insecure: insecure)
         var options = IngestOptions(connection: connection)
         options.concurrency = concurrency
