@@ -37,7 +37,8 @@ enum BatchUpload {
     static func parse(_ parts: [MultipartPart], reader: BinaryDocumentReader?, limits: Limits) throws -> [DocumentRoutes.Upload] {
         for part in parts where part.name != fileField {
             switch part.name {
-            case "metadata" where part.filename == nil:
+            case "metadata":
+                guard part.filename == nil else { throw JSONBody.invalid("metadata", "must be a form field (JSON text), not a file") }
                 continue
             case "file":
                 throw JSONBody.invalid("file", "cannot be mixed with files: name every file of a batch files")

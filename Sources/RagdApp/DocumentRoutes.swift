@@ -186,7 +186,8 @@ enum DocumentRoutes {
             throw JSONBody.invalid("file", "is required (a form part named file)")
         }
         // A second file used to be dropped without a word; several files are the batch form.
-        if parts.filter({ $0.name == "file" || $0.filename != nil }).count > 1 {
+        let fields: Set<String> = ["title", "source", "metadata"]
+        if parts.filter({ $0.name == "file" || ($0.filename != nil && !fields.contains($0.name)) }).count > 1 {
             throw JSONBody.invalid("file", "must be one file; several files are the batch form (each part named files, with async=true)")
         }
         let known: Set<String> = ["file", "title", "source", "metadata"]

@@ -127,6 +127,7 @@ final class BatchUploadTests {
             ("?async=true", [file("alpha.md"), "title=One title for all"], "title"),
             ("?async=true", [file("alpha.md"), "file=@" + files + "/beta.txt"], "file"),
             ("?async=true", [file("alpha.md"), "metadata=[1]"], "metadata"),
+            ("?async=true", [file("alpha.md"), "metadata=@" + files + "/alpha.md"], "metadata"),
             ("?async=true", ["files=just text, no file", file("alpha.md")], "files[0]"),
             ("", [file("alpha.md"), file("beta.txt")], "files"),
             ("?async=false", [file("alpha.md")], "files"),
