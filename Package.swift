@@ -51,9 +51,12 @@ let package = Package(
                                                 .product(name: "Logging", package: "swift-log")],
                 // The API contract, compiled into the binary: the server describes itself.
                 resources: [.embedInCode("Resources/openapi.json")]),
+        // `ragd ingest`: a client of the HTTP API (folders in, resumable), not of the server's modules.
+        .target(name: "RagdIngestClient", dependencies: ["RagdCore", "RagdCurl", "RagdText",
+                                                         .product(name: "Crypto", package: "swift-crypto")]),
         .executableTarget(name: "ragd", dependencies: [
             "RagdApp", "RagdAuth", "RagdConfig", "RagdCore", "RagdMetrics", "RagdPool", "RagdFastCGI", "RagdLog", "RagdPostgres", "RagdStore",
-            "RagdText",
+            "RagdText", "RagdIngestClient",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
             .product(name: "Logging", package: "swift-log"),
         ]),
@@ -73,6 +76,7 @@ let package = Package(
         .testTarget(name: "RagdBackendTests", dependencies: ["RagdPostgres", "RagdRedis", "RagdCurl", "RagdTesting"]),
         .testTarget(name: "RagdLLMTests", dependencies: ["RagdLLM", "RagdTesting"]),
         .testTarget(name: "RagdAnswerTests", dependencies: ["RagdAnswer", "RagdPipeline", "RagdLLM", "RagdStore"]),
+        .testTarget(name: "RagdIngestClientTests", dependencies: ["RagdIngestClient", "RagdText"]),
         .testTarget(name: "RagdCacheTests", dependencies: ["RagdCache", "RagdEmbedding", "RagdRedis", "RagdTesting"]),
         .testTarget(name: "RagdLiveTests", dependencies: ["RagdTesting", "ragd", "RagdPostgres", "RagdMilvus"]),
     ],

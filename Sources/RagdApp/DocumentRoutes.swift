@@ -22,7 +22,18 @@ enum DocumentRoutes {
             let principal = try guardian.principal(request, anyOf: [AuthScope.documentsWrite])
             let background = try queryBool(request, "async") ?? false
             let parsing = Clock.monotonicNanoseconds()
-            let upload = try parseUpload(request, reader: binaryReader(context))
+            let form = try multipartParts(request)
+            if let form, BatchUpload.isBatch(form) {
+                // Several files: only as background jobs, so no serving thread embeds a
+                // whole batch while nginx and the client wait.
+                guard background else {
+                    throw JSONBody.invalid("files", "several files (parts named files) are accepted only with async=true")
+                }
+                let uploads = try BatchUpload.parse(form, reader: binaryReader(context), limits: BatchUpload.Limits(
+                    textBytes: context.settings.maxBodyBytes))
+                return try JobRoutes.enqueueBatch(uploads, tenant: principal.tenant, context: context)
+            }
+            let upload = try parseUpload(request, form: form, reader: binaryReader(context))
             let parsed = Clock.monotonicNanoseconds()
             if background { return try JobRoutes.enqueue(upload, tenant: principal.tenant, context: context) }
             let backends = try backends(context)
@@ -121,9 +132,22 @@ enum DocumentRoutes {
         OfficeDocumentReader(limits: ExtractionLimits(textBytes: context.settings.maxBodyBytes))
     }
 
+    /// The parts of a `multipart/form-data` body, or nil for any other content type.
+    static func multipartParts(_ request: Request) throws -> [MultipartPart]? {
+        let contentType = request.headers["content-type"] ?? ""
+        let essence = contentType.split(separator: ";").first.map { $0.trimmingCharacters(in: .whitespaces).lowercased() } ?? ""
+        guard essence == "multipart/form-data" else { return nil }
+        do {
+            return try MultipartFormData.parse(request.body, contentType: contentType)
+        } catch {
+            throw textProblem(error)
+        }
+    }
+
     /// JSON `{title, text, source?, metadata?}`, a raw text/markdown/html body (title and
-    /// source from the query string), or a multipart/form-data file upload.
-    static func parseUpload(_ request: Request, reader: BinaryDocumentReader? = nil) throws -> Upload {
+    /// source from the query string), or a multipart/form-data file upload (`form`: its
+    /// parts, from `multipartParts`).
+    static func parseUpload(_ request: Request, form: [MultipartPart]? = nil, reader: BinaryDocumentReader? = nil) throws -> Upload {
         let contentType = request.headers["content-type"] ?? ""
         let essence = contentType.split(separator: ";").first.map { $0.trimmingCharacters(in: .whitespaces).lowercased() } ?? ""
         if essence == "application/json" || essence.hasSuffix("+json") {
@@ -142,7 +166,7 @@ enum DocumentRoutes {
                           contentType: "text/plain", text: text, metadataJSON: metadata)
         }
         if essence == "multipart/form-data" {
-            return try parseMultipart(request, contentType: contentType, reader: reader)
+            return try parseMultipart(form ?? multipartParts(request) ?? [], reader: reader)
         }
         let extracted: ExtractedDocument
         do {
@@ -157,27 +181,20 @@ enum DocumentRoutes {
                       contentType: extracted.format.mediaType, text: extracted.text, metadataJSON: "{}", pages: extracted.pages)
     }
 
-    static func parseMultipart(_ request: Request, contentType: String, reader: BinaryDocumentReader?) throws -> Upload {
-        let parts: [MultipartPart]
-        do {
-            parts = try MultipartFormData.parse(request.body, contentType: contentType)
-        } catch {
-            throw textProblem(error)
-        }
+    static func parseMultipart(_ parts: [MultipartPart], reader: BinaryDocumentReader?) throws -> Upload {
         guard let file = parts.first(where: { $0.name == "file" }) ?? parts.first(where: { $0.filename != nil }) else {
             throw JSONBody.invalid("file", "is required (a form part named file)")
+        }
+        // A second file used to be dropped without a word; several files are the batch form.
+        let fields: Set<String> = ["title", "source", "metadata"]
+        if parts.filter({ $0.name == "file" || ($0.filename != nil && !fields.contains($0.name)) }).count > 1 {
+            throw JSONBody.invalid("file", "must be one file; several files are the batch form (each part named files, with async=true)")
         }
         let known: Set<String> = ["file", "title", "source", "metadata"]
         if let unknown = parts.first(where: { !known.contains($0.name) && $0.filename == nil }) {
             throw JSONBody.invalid(unknown.name, "is not a known field (expected file, title, source, metadata)")
         }
-        func field(_ name: String) throws -> String? {
-            guard let part = parts.first(where: { $0.name == name && $0.filename == nil }) else { return nil }
-            let text: String
-            do { text = try UTF8Text.decode(part.body) } catch { throw textProblem(error) }
-            if text.utf8.contains(0) { throw JSONBody.invalid(name, JSONBody.nulMessage) }
-            return text
-        }
+        func field(_ name: String) throws -> String? { try formField(parts, name) }
         if let filename = file.filename, filename.utf8.contains(0) {
             throw JSONBody.invalid("file", "the file name " + JSONBody.nulMessage)
         }
@@ -189,13 +206,7 @@ enum DocumentRoutes {
             throw textProblem(error)
         }
         guard !extracted.text.isEmpty else { throw JSONBody.invalid("file", "contains no text") }
-        var metadata = "{}"
-        if let text = try field("metadata") {
-            guard let object = try? JSONBody(bytes: Array(text.utf8)).object else {
-                throw JSONBody.invalid("metadata", "must be a JSON object")
-            }
-            metadata = try metadataJSON(object)
-        }
+        let metadata = try metadataField(parts)
         let title = try field("title").map { $0.trimmingCharacters(in: .whitespacesAndNewlines) }
         if let title, title.count > maxTitleLength { throw JSONBody.invalid("title", "must be at most \(maxTitleLength) characters") }
         let source = try field("source") ?? file.filename
@@ -203,6 +214,24 @@ enum DocumentRoutes {
                           ?? derivedTitle(extracted.text),
                       source: source.map { String($0.prefix(maxSourceLength)) }, contentType: extracted.format.mediaType,
                       text: extracted.text, metadataJSON: metadata, pages: extracted.pages)
+    }
+
+    /// The text of the form field `name` (a part without a file name), or nil.
+    static func formField(_ parts: [MultipartPart], _ name: String) throws -> String? {
+        guard let part = parts.first(where: { $0.name == name && $0.filename == nil }) else { return nil }
+        let text: String
+        do { text = try UTF8Text.decode(part.body) } catch { throw textProblem(error) }
+        if text.utf8.contains(0) { throw JSONBody.invalid(name, JSONBody.nulMessage) }
+        return text
+    }
+
+    /// The form field `metadata` (a JSON object) as JSON text, `{}` when absent.
+    static func metadataField(_ parts: [MultipartPart]) throws -> String {
+        guard let text = try formField(parts, "metadata") else { return "{}" }
+        guard let object = try? JSONBody(bytes: Array(text.utf8)).object else {
+            throw JSONBody.invalid("metadata", "must be a JSON object")
+        }
+        return try metadataJSON(object)
     }
 
     static func metadataJSON(_ object: [String: Any]?) throws -> String {

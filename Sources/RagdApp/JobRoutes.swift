@@ -1,3 +1,4 @@
+import Foundation
 import RagdAuth
 import RagdCore
 import RagdHTTP
@@ -5,11 +6,27 @@ import RagdPipeline
 import RagdStore
 
 /// Background ingestion: `POST /v1/documents?async=true` queues the upload as a job and
-/// answers 202 with it (`Location: /v1/jobs/{id}`); `GET /v1/jobs/{id}` shows its state
-/// (`queued`, `running`, `succeeded`, `failed`), progress (chunks embedded of the total),
-/// attempts, last error and, once done, the document. Jobs are the caller's tenant's only.
+/// answers 202 with it (`Location: /v1/jobs/{id}`), or, in the batch form (file parts
+/// named `files`), queues one job per file in one transaction and answers 202 with the
+/// list; `GET /v1/jobs/{id}` shows a job's state (`queued`, `running`, `succeeded`,
+/// `failed`), progress (chunks embedded of the total), attempts, last error and, once
+/// done, the document; `GET /v1/jobs?ids=` shows several at once. Jobs are the caller's
+/// tenant's only.
 enum JobRoutes {
+    /// Most ids one `GET /v1/jobs` may ask for (about 3.7 KB of query string, well within
+    /// nginx's 8 KB request line).
+    static let maxIDs = 100
+
     static func register(on router: inout Router, context: APIContext) {
+        router.get("/v1/jobs") { request in
+            let principal = try context.guardian.principal(request, anyOf: [AuthScope.documentsRead, AuthScope.documentsWrite])
+            let ids = try jobIDs(request)
+            let jobs = try DocumentRoutes.storeCall {
+                try DocumentRoutes.backends(context).store.jobs(ids: ids, tenant: principal.tenant)
+            }
+            return Response.json(listJSON(jobs))
+        }
+
         router.get("/v1/jobs/{id}") { request in
             let principal = try context.guardian.principal(request, anyOf: [AuthScope.documentsRead, AuthScope.documentsWrite])
             let id = request.pathParameters["id"] ?? ""
@@ -34,6 +51,40 @@ enum JobRoutes {
         var response = Response.json(jobJSON(job), status: 202)
         response.headers.set("Location", "/v1/jobs/\(job.id)")
         return response
+    }
+
+    /// Queues every upload of a batch for the tenant in one transaction (all or none): 202
+    /// with the jobs in the order of the files. No `Location`: there is no one resource;
+    /// each job is at `/v1/jobs/{id}`, and `GET /v1/jobs?ids=` reads them together.
+    static func enqueueBatch(_ uploads: [DocumentRoutes.Upload], tenant: String, context: APIContext) throws -> Response {
+        let jobs = try DocumentRoutes.storeCall {
+            try DocumentRoutes.backends(context).store.enqueueJobs(uploads.map { upload in
+                NewJob(id: Identifier.uuid(), title: upload.title, source: upload.source, contentType: upload.contentType,
+                       text: upload.text, metadataJSON: upload.metadataJSON, pagesJSON: upload.pages.map(PageMapJSON.encode))
+            }, tenant: tenant, collection: context.settings.milvusCollection)
+        }
+        return Response.json(listJSON(jobs), status: 202)
+    }
+
+    /// `ids`: 1 to `maxIDs` job ids, comma-separated, repeats ignored; 422 otherwise.
+    static func jobIDs(_ request: Request) throws -> [String] {
+        guard let text = request.queryValue("ids"), !text.isEmpty else {
+            throw JSONBody.invalid("ids", "is required: 1 to \(maxIDs) job ids separated by commas")
+        }
+        var ids: [String] = []
+        for piece in text.split(separator: ",", omittingEmptySubsequences: false) {
+            let id = piece.trimmingCharacters(in: .whitespaces)
+            guard Identifier.isUUID(id) else {
+                throw JSONBody.invalid("ids", "must be job ids (UUIDs) separated by commas")
+            }
+            if !ids.contains(id.lowercased()) { ids.append(id.lowercased()) }
+        }
+        guard ids.count <= maxIDs else { throw JSONBody.invalid("ids", "must name at most \(maxIDs) jobs") }
+        return ids
+    }
+
+    static func listJSON(_ jobs: [JobRecord]) -> String {
+        JSONText.object([("data", "[" + jobs.map(jobJSON).joined(separator: ",") + "]")])
     }
 
     static func jobJSON(_ job: JobRecord) -> String {

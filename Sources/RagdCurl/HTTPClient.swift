@@ -21,8 +21,9 @@ public final class HTTPClient {
     /// needed (see `CurlGlobal`).
     ///
     /// - Parameter insecureSkipTLSVerificationForTesting: turns off certificate and host
-    ///   name checks. For tests against self-signed servers only; never set it from
-    ///   configuration. Default: false.
+    ///   name checks. For tests against self-signed servers, and for `ragd ingest
+    ///   --insecure` (a user's explicit choice per run, like `curl -k`); never set it from
+    ///   server configuration. Default: false.
     public init(options: Options = Options(), insecureSkipTLSVerificationForTesting: Bool = false) throws(HTTPClientError) {
         try CurlGlobal.initialize()
         guard let handle = curl_easy_init() else {
@@ -142,6 +143,7 @@ public final class HTTPClient {
         set(CURLOPT_TCP_KEEPALIVE, 1)
         set(CURLOPT_USERAGENT, options.userAgent)
         set(CURLOPT_HTTPHEADER, UnsafeRawPointer(headerList))
+        if let caFile = options.caFile { set(CURLOPT_CAINFO, caFile) }
         if skipTLSVerification {
             set(CURLOPT_SSL_VERIFYPEER, 0)
             set(CURLOPT_SSL_VERIFYHOST, 0)

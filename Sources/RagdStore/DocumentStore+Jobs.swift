@@ -31,6 +31,29 @@ public struct ClaimedJob: Sendable {
     public var pagesJSON: String? = nil
 }
 
+/// A background ingest to queue: an upload already extracted and validated.
+public struct NewJob: Sendable {
+    public var id: String
+    public var title: String
+    public var source: String?
+    public var contentType: String
+    public var text: String
+    public var metadataJSON: String
+    /// A PDF's page map as JSON (see `PageMapJSON` in RagdPipeline), or nil.
+    public var pagesJSON: String?
+
+    public init(id: String, title: String, source: String?, contentType: String, text: String, metadataJSON: String,
+                pagesJSON: String? = nil) {
+        self.id = id
+        self.title = title
+        self.source = source
+        self.contentType = contentType
+        self.text = text
+        self.metadataJSON = metadataJSON
+        self.pagesJSON = pagesJSON
+    }
+}
+
 /// The queue of background ingests (migration 5).
 extension DocumentStore {
     static let jobColumns = """
@@ -50,6 +73,28 @@ extension DocumentStore {
             """, [id, tenant, title, source, contentType, text, metadataJSON, collection, pagesJSON])
         guard let job = result.jobs.first else { throw StoreError(.other, "PostgreSQL: the job was not stored") }
         return job
+    }
+
+    /// Queues several ingests for the tenant in one transaction: all of them, or (when
+    /// any insert fails) none. The jobs come back in the order given.
+    public func enqueueJobs(_ jobs: [NewJob], tenant: String, collection: String) throws -> [JobRecord] {
+        try transaction {
+            try jobs.map { job in
+                try enqueueJob(id: job.id, tenant: tenant, collection: collection, title: job.title, source: job.source,
+                               contentType: job.contentType, text: job.text, metadataJSON: job.metadataJSON,
+                               pagesJSON: job.pagesJSON)
+            }
+        }
+    }
+
+    /// The tenant's jobs among `ids` (validated uuids), in the order of `ids`; ids that
+    /// are not the tenant's jobs are left out, exactly as if they did not exist.
+    public func jobs(ids: [String], tenant: String) throws -> [JobRecord] {
+        guard !ids.isEmpty else { return [] }
+        let found = try run("SELECT \(Self.jobColumns) FROM ingest_jobs WHERE id = ANY($1::uuid[]) AND tenant = $2",
+                            [Self.uuidArray(ids), tenant]).jobs
+        let byID = Dictionary(found.map { ($0.id, $0) }, uniquingKeysWith: { first, _ in first })
+        return ids.compactMap { byID[$0] }
     }
 
     /// The tenant's job, or nil (another tenant's is as missing as a made-up id).

@@ -8,6 +8,6 @@ struct Ragd: ParsableCommand {
         commandName: "ragd",
         abstract: "A RAG API server: a preforked FastCGI worker pool behind nginx.",
         version: "ragd \(RagdVersion.current)",
-        subcommands: [Serve.self, CheckConfig.self, Probe.self, Migrate.self, Reindex.self, Token.self],
+        subcommands: [Serve.self, CheckConfig.self, Probe.self, Migrate.self, Reindex.self, Token.self, Ingest.self],
         defaultSubcommand: nil)
 }

@@ -1,0 +1,258 @@
+import Crypto
+import Foundation
+import RagdCore
+
+/// Settings of one `ragd ingest` run.
+public struct IngestOptions: Sendable {
+    public var connection: IngestConnection
+    /// Files uploading at once; with `background`, jobs in flight. Default: 4.
+    public var concurrency: Int = 4
+    /// Queue each file as a background job (`?async=true`) and wait for it, instead of a
+    /// synchronous ingest per request. Default: false.
+    public var background: Bool = false
+    /// The resume journal. Default: `.ragd-ingest-state.jsonl` in the current directory.
+    public var statePath: String = ".ragd-ingest-state.jsonl"
+    /// Shell patterns on file names (`*.pdf`); none takes every supported file.
+    public var globs: [String] = []
+    /// Bar or lines; nil picks by whether stdout is a terminal.
+    public var progressStyle: ProgressReporter.Style? = nil
+
+    public init(connection: IngestConnection) {
+        self.connection = connection
+    }
+}
+
+/// What a run did.
+public struct IngestSummary: Sendable {
+    public var files = 0
+    public var ingested = 0
+    public var duplicates = 0
+    public var unchanged = 0
+    public var chunks = 0
+    public var failures: [(path: String, reason: String)] = []
+    /// Files not tried because the run stopped first.
+    public var notAttempted = 0
+    /// Why the run stopped early (token refused, server unavailable), or nil.
+    public var stopped: String?
+    public var seconds = 0.0
+
+    /// 0: every file is on the server; 1: some files failed (listed); 2: the run stopped
+    /// early (rerun to continue where it stopped).
+    public var exitCode: Int32 { stopped != nil ? 2 : failures.isEmpty ? 0 : 1 }
+}
+
+/// `ragd ingest`: sends every supported file under the given paths to ragd through its
+/// HTTP API, `concurrency` at a time, skipping what the resume state says is done.
+public final class IngestRun: @unchecked Sendable {
+    let paths: [String]
+    let options: IngestOptions
+    private let control = RunControl()
+    private let lock = PThreadMutex()
+    private var summary = IngestSummary()
+    /// The next file of the scan to hand to a thread (under `lock`).
+    private var nextFile = 0
+
+    public init(paths: [String], options: IngestOptions) {
+        self.paths = paths
+        self.options = options
+    }
+
+    /// Runs to the end (or until a fatal error stops it) and returns what happened.
+    /// Throws only when the run cannot start (the state file).
+    public func run() throws -> IngestSummary {
+        let started = Clock.monotonicNanoseconds()
+        let scan = FileScanner.scan(paths, globs: options.globs)
+        let tenant = Self.tenant(ofToken: options.connection.token) ?? "?"
+        let state = try IngestState(path: options.statePath, target: options.connection.baseURL + " " + tenant)
+        // Files the state says are done and unchanged (same size and time) cost nothing:
+        // counted first, so the rate and ETA are those of the files that are sent.
+        let (unchanged, files) = Self.partition(scan.files) { file in
+            state.record(for: file.path).map { $0.status == .done && $0.describes(file) } ?? false
+        }
+        let progress = ProgressReporter(style: options.progressStyle, total: scan.files.count + scan.refused.count,
+                                        totalBytes: files.reduce(0) { $0 + $1.size })
+        summary.files = scan.files.count + scan.refused.count
+        for refused in scan.refused {
+            summary.failures.append((refused.path, refused.reason))
+            progress.fileFinished(IngestFile(path: refused.path, displayPath: refused.path, size: 0, modifiedNanoseconds: 0,
+                                             format: .plainText), .failed(refused.reason))
+        }
+        if scan.ignored > 0 {
+            progress.note("ignored \(scan.ignored) file(s) of other types (supported: \(FileScanner.supportedExtensions))")
+        }
+        for file in unchanged {
+            record(file, .unchanged)
+            progress.fileFinished(file, .unchanged)
+        }
+
+        let watcher = try JobWatcher(api: IngestAPI(options.connection, shouldContinue: { [control] in control.shouldContinue }),
+                                     control: control, progress: progress)
+        let group = DispatchGroup()
+        var setupError: Error?
+        for index in 0..<max(1, min(options.concurrency, files.count)) {
+            let api: IngestAPI
+            do {
+                api = try IngestAPI(options.connection, shouldContinue: { [control] in control.shouldContinue })
+            } catch {
+                setupError = error
+                break
+            }
+            group.enter()
+            let thread = Thread { [self] in
+                defer { group.leave() }
+                while true {
+                    let file: IngestFile? = lock.withLock {
+                        guard nextFile < files.count else { return nil }
+                        defer { nextFile += 1 }
+                        return files[nextFile]
+                    }
+                    guard let file else { return }
+                    guard control.shouldContinue else {
+                        lock.withLock { summary.notAttempted += 1 }
+                        continue
+                    }
+                    guard let outcome = process(file, api: api, state: state, watcher: watcher, progress: progress) else {
+                        lock.withLock { summary.notAttempted += 1 }
+                        continue
+                    }
+                    record(file, outcome)
+                    progress.fileFinished(file, outcome)
+                }
+            }
+            thread.name = "ragd-ingest-\(index)"
+            thread.start()
+        }
+        // The bar's rate and ETA move while long uploads are in flight.
+        let ticking = progress.style == .bar
+        if ticking {
+            while group.wait(timeout: .now() + 0.25) == .timedOut { progress.tick() }
+        } else {
+            group.wait()
+        }
+        watcher.stop()
+        if let setupError { throw setupError }
+        try? state.compact()
+        progress.close()
+        return lock.withLock {
+            summary.stopped = control.stopReason
+            summary.seconds = Double(Clock.monotonicNanoseconds() - started) / 1e9
+            return summary
+        }
+    }
+
+    private func record(_ file: IngestFile, _ outcome: FileOutcome) {
+        lock.withLock {
+            switch outcome {
+            case .ingested(_, let chunks): summary.ingested += 1; summary.chunks += chunks
+            case .duplicate: summary.duplicates += 1
+            case .unchanged: summary.unchanged += 1
+            case .failed(let why): summary.failures.append((file.displayPath, why))
+            }
+        }
+    }
+
+    /// One file, start to end; nil when the run stopped before it was done.
+    private func process(_ file: IngestFile, api: IngestAPI, state: IngestState, watcher: JobWatcher,
+                         progress: ProgressReporter) -> FileOutcome? {
+        let previous = state.record(for: file.path)
+        if let previous, previous.status == .done, previous.describes(file) { return .unchanged }
+        // A job queued by an interrupted run: wait for it rather than send the file again.
+        if options.background, let previous, previous.status == .submitted, previous.describes(file), let job = previous.jobID {
+            switch watcher.wait(for: job) {
+            case .succeeded(let documentID, let chunks, let duplicate):
+                return finish(file, sha256: previous.sha256, documentID: documentID, chunks: chunks, duplicate: duplicate, state: state)
+            case .stopped:
+                return nil
+            case .failed, .missing:
+                break // sent again below
+            }
+        }
+        let content: [UInt8]
+        do {
+            content = Array(try Data(contentsOf: URL(fileURLWithPath: file.path)))
+        } catch {
+            return .failed("cannot be read: \((error as NSError).localizedDescription)")
+        }
+        let sha256 = Self.sha256Hex(content)
+        // Touched but not changed (a checkout, a copy): done, without sending it again.
+        if let previous, previous.status == .done, previous.sha256 == sha256 {
+            var updated = previous
+            updated.size = file.size
+            updated.modifiedNanoseconds = file.modifiedNanoseconds
+            do { try state.save(updated) } catch { return .failed(String(describing: error)) }
+            return .unchanged
+        }
+        switch api.upload(file, content: content, background: options.background) {
+        case .success(let status, let body):
+            if options.background {
+                guard status == 202, let job = body["id"] as? String else {
+                    return .failed("unexpected answer \(status) to a background upload")
+                }
+                do {
+                    try state.save(FileRecord(path: file.path, size: file.size, modifiedNanoseconds: file.modifiedNanoseconds,
+                                              sha256: sha256, status: .submitted, jobID: job))
+                } catch {
+                    return .failed(String(describing: error))
+                }
+                if progress.style == .lines { progress.note("queued \(file.displayPath) as job \(job)") }
+                switch watcher.wait(for: job) {
+                case .succeeded(let documentID, let chunks, let duplicate):
+                    return finish(file, sha256: sha256, documentID: documentID, chunks: chunks, duplicate: duplicate, state: state)
+                case .failed(let why):
+                    return .failed("the job failed: " + why)
+                case .missing:
+                    return .failed("the server lost job \(job)")
+                case .stopped:
+                    return nil
+                }
+            }
+            guard let id = body["id"] as? String else { return .failed("unexpected answer \(status) without a document id") }
+            let chunks = (body["chunks"] as? NSNumber)?.intValue ?? 0
+            return finish(file, sha256: sha256, documentID: id, chunks: chunks, duplicate: body["duplicate"] as? Bool ?? false,
+                          state: state)
+        case .refused(_, let message):
+            return .failed(message)
+        case .unauthorized(let message):
+            control.stop("the server refused the token: \(message)")
+            return nil
+        case .unavailable(let message):
+            control.stop("the server is unavailable: \(message)")
+            return nil
+        case .stopped:
+            return nil
+        }
+    }
+
+    private func finish(_ file: IngestFile, sha256: String, documentID: String, chunks: Int, duplicate: Bool,
+                        state: IngestState) -> FileOutcome {
+        do {
+            try state.save(FileRecord(path: file.path, size: file.size, modifiedNanoseconds: file.modifiedNanoseconds,
+                                      sha256: sha256, status: .done, documentID: documentID, chunks: chunks))
+        } catch {
+            return .failed(String(describing: error))
+        }
+        return duplicate ? .duplicate(documentID: documentID, chunks: chunks) : .ingested(documentID: documentID, chunks: chunks)
+    }
+
+    static func partition<T>(_ items: [T], _ isFirst: (T) -> Bool) -> (first: [T], rest: [T]) {
+        var first: [T] = [], rest: [T] = []
+        for item in items { if isFirst(item) { first.append(item) } else { rest.append(item) } }
+        return (first, rest)
+    }
+
+    static func sha256Hex(_ bytes: [UInt8]) -> String {
+        Hex.lowercase(SHA256.hash(data: bytes))
+    }
+
+    /// The `tenant` claim of a JWT, read without verifying it (the server verifies): the
+    /// resume state is kept per tenant, and tokens of one tenant come and go.
+    public static func tenant(ofToken token: String) -> String? {
+        let pieces = token.split(separator: ".", omittingEmptySubsequences: false)
+        guard pieces.count == 3 else { return nil }
+        var base64 = pieces[1].replacingOccurrences(of: "-", with: "+").replacingOccurrences(of: "_", with: "/")
+        while base64.count % 4 != 0 { base64 += "=" }
+        guard let data = Data(base64Encoded: base64),
+              let claims = (try? JSONSerialization.jsonObject(with: data)) as? [String: Any] else { return nil }
+        return claims["tenant"] as? String
+    }
+}
