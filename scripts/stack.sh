@@ -338,8 +338,14 @@ milvus_ready() {
 # milvus-server that an older version of this script started.
 milvus_ours_alive() { pid_alive "$STACK/milvus/milvus.pid" milvus; }
 
-# While our Milvus starts: ready, or fail as soon as its process has died.
-milvus_ready_or_dead() { milvus_ready || ! milvus_ours_alive; }
+# While our Milvus starts: ready, or fail as soon as its process has died. Readiness is
+# remembered (MILVUS_BECAME_READY): asking again right after can fail on a loaded
+# machine (a 3 s curl timeout), and a Milvus that answered is up.
+MILVUS_BECAME_READY=0
+milvus_ready_or_dead() {
+    if milvus_ready; then MILVUS_BECAME_READY=1; return 0; fi
+    ! milvus_ours_alive
+}
 
 start_milvus() {
     local dir=$STACK/milvus port holder
@@ -373,8 +379,9 @@ start_milvus() {
         spawn "$dir/milvus.pid" "$dir/milvus-serve.log" "$VENV/bin/python" "$REPO/scripts/lib/milvus-serve.py" \
             --data "$dir/data" --port "$MILVUS_PORT" --health-port "$MILVUS_HEALTH_PORT"
     fi
+    MILVUS_BECAME_READY=0
     wait_until "$MILVUS_START_TIMEOUT" milvus milvus_ready_or_dead || true
-    if ! milvus_ready; then
+    if [ "$MILVUS_BECAME_READY" != 1 ]; then
         tail -n 20 "$dir/milvus-serve.log" "$dir/data/logs/milvus-stderr.log" >&2 2>/dev/null || true
         milvus_ours_alive || die "milvus exited during start-up (the lines above; $dir/milvus-serve.log)"
         # Alive but not answering: what it last complained about, its last lines and the
@@ -387,7 +394,7 @@ start_milvus() {
             echo "--- ports milvus (pid $(cat "$dir/milvus.pid")) listens on"
             ss -ltnpH 2>/dev/null | grep "pid=$(cat "$dir/milvus.pid")," | awk '{print $4}' | tr '\n' ' '
             echo
-        } >&2
+        } >&2 || true  # (a grep that finds nothing must not end the script here: set -e)
         die "milvus did not become ready within ${MILVUS_START_TIMEOUT}s (health on $MILVUS_HEALTH_PORT: $(curl -sS -m 3 "http://127.0.0.1:$MILVUS_HEALTH_PORT/healthz" 2>&1 | head -c 200); REST on $MILVUS_PORT: $(curl -sS -m 3 -o /dev/null -w 'HTTP %{http_code}' "http://127.0.0.1:$MILVUS_PORT/v1/vector/collections" 2>&1 | head -c 200))"
     fi
 }
