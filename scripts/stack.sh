@@ -189,11 +189,13 @@ install_packages() {
     fi
     install_promtool
     # PyJWT, for the test that checks our JWTs against an independent implementation;
-    # python-docx and Pillow, which make the Word and scanned-PDF test documents.
-    if [ ! -x /opt/ragd-test-venv/bin/python ] || ! /opt/ragd-test-venv/bin/python -c 'import jwt, docx, PIL' 2>/dev/null; then
-        say "installing PyJWT, python-docx and Pillow into /opt/ragd-test-venv"
+    # python-docx and Pillow, which make the Word and scanned-PDF test documents; and
+    # python-dotenv 1.2.2, the reference ragd's .env parser is compared with.
+    if [ ! -x /opt/ragd-test-venv/bin/python ] \
+        || ! /opt/ragd-test-venv/bin/python -c 'import jwt, docx, PIL, importlib.metadata as m; assert m.version("python-dotenv") == "1.2.2"' 2>/dev/null; then
+        say "installing PyJWT, python-docx, Pillow and python-dotenv into /opt/ragd-test-venv"
         /usr/bin/python3 -m venv /opt/ragd-test-venv
-        /opt/ragd-test-venv/bin/pip install -q --disable-pip-version-check pyjwt python-docx pillow
+        /opt/ragd-test-venv/bin/pip install -q --disable-pip-version-check pyjwt python-docx pillow python-dotenv==1.2.2
     fi
     if [ ! -x "$VENV/bin/milvus-server" ]; then
         say "installing milvus==2.3.5 into $VENV"
