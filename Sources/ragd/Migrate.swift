@@ -19,7 +19,7 @@ struct Migrate: ParsableCommand {
             print(result.applied.isEmpty ? "database schema is current"
                                          : "applied migrations: \(result.applied.map(String.init).joined(separator: ", "))")
             if result.documentsLackingKeywordIndex > 0 {
-                print("\(result.documentsLackingKeywordIndex) documents are not in the keyword index yet: run `ragd reindex --keyword-only`")
+                print("\(result.documentsLackingKeywordIndex) documents lack keyword terms of the current tokenizer (version \(SearchTokenizer.version)): run `ragd reindex --keyword-only`")
             }
         } catch {
             printError("migrate: \(error)")
@@ -29,8 +29,9 @@ struct Migrate: ParsableCommand {
 }
 
 /// Opens a connection, applies missing migrations, counts the ready documents whose
-/// keyword terms are missing or from another tokenizer version (they are found by the
-/// vector leg only until `ragd reindex --keyword-only`), and closes it. The master calls
+/// keyword terms are missing (found by the vector leg only) or from an older tokenizer
+/// version (found through the terms that version made) until `ragd reindex
+/// --keyword-only`, and closes it. The master calls
 /// this before forking (MIGRATE_ON_START), so no connection is ever inherited by a worker.
 func migrateDatabase(_ settings: Settings) throws -> (applied: [Int], documentsLackingKeywordIndex: Int) {
     let connection = try PostgresConnection(url: settings.databaseURL.reveal(),

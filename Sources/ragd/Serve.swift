@@ -6,6 +6,7 @@ import RagdFastCGI
 import RagdLog
 import RagdMetrics
 import RagdPool
+import RagdText
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -32,8 +33,9 @@ struct Serve: ParsableCommand {
                 let result = try migrateDatabase(settings)
                 logger.info("database migrations", metadata: ["applied": .array(result.applied.map { .stringConvertible($0) })])
                 if result.documentsLackingKeywordIndex > 0 {
-                    logger.warning("documents are missing from the keyword index; run `ragd reindex --keyword-only`", metadata: [
+                    logger.warning("documents lack keyword terms of the current tokenizer; run `ragd reindex --keyword-only`", metadata: [
                         "documents": .stringConvertible(result.documentsLackingKeywordIndex),
+                        "tokenizer_version": .stringConvertible(SearchTokenizer.version),
                     ])
                 }
             } catch {
