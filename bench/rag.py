@@ -62,7 +62,7 @@ def paragraph(rng, index):
 def mint_token(tenant):
     """A two-hour token for `tenant`, signed with the local stack's SECRET_KEY."""
     env = dict(os.environ)
-    for line in (REPO / ".stack/ragd.env").read_text().splitlines():
+    for line in (Path(os.environ.get("RAGD_STACK_DIR", REPO / ".stack")) / "ragd.env").read_text().splitlines():
         if "=" in line and not line.startswith("#"):
             key, value = line.split("=", 1)
             env[key] = value.strip().strip("'\"")
@@ -123,7 +123,7 @@ def main():
     print(f"  * rest (ragd's own work, nginx, TLS, the client): {100 * (1 - sum(stage_totals.values()) / request_ms):.0f} %")
 
     queries = [" ".join(rng.choice(WORDS) for _ in range(4)) for _ in range(args.queries)]
-    for concurrency in (1, 8):
+    for concurrency in ((1, 8) if queries else ()):
         latencies, stages = [], {}
 
         def search(query):
