@@ -96,7 +96,7 @@ LEG_TOP_K = 50
 # The server's fusion (Sources/RagdPipeline/Retriever.swift): weighted RRF of the two
 # legs, each max(SEARCH_CANDIDATES, top_k) deep; these are ragd's defaults for the
 # SEARCH_* settings, overridden by the env file's values and then by --server-fusion.
-SERVER_FUSION_DEFAULTS = {"SEARCH_RRF_K": 5.0, "SEARCH_VECTOR_WEIGHT": 1.0, "SEARCH_KEYWORD_WEIGHT": 2.0,
+SERVER_FUSION_DEFAULTS = {"SEARCH_RRF_K": 5.0, "SEARCH_VECTOR_WEIGHT": 1.0, "SEARCH_KEYWORD_WEIGHT": 3.0,
                           "SEARCH_CANDIDATES": 30}
 # ragd.env keys worth recording with the results (never the secrets).
 RECORDED_SETTINGS = ("EMBEDDING_PROVIDER", "EMBEDDING_MODEL", "EMBEDDING_DIMENSION", "EMBEDDING_QUERY_PREFIX",

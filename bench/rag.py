@@ -62,6 +62,7 @@ def paragraph(rng, index):
 def mint_token(tenant):
     """A two-hour token for `tenant`, signed with the local stack's SECRET_KEY."""
     env = dict(os.environ)
+    # The stack's settings: scripts/stack.sh's RAGD_STACK_DIR, as for the HTTPS port.
     for line in (Path(os.environ.get("RAGD_STACK_DIR", REPO / ".stack")) / "ragd.env").read_text().splitlines():
         if "=" in line and not line.startswith("#"):
             key, value = line.split("=", 1)

@@ -342,6 +342,16 @@ check "static page /console/, unknown Host: 421" \
 check "static redirect /docs, unknown Host: 421" \
     [ "$(curl -ks -o /dev/null -w '%{http_code}' -H 'Host: evil.example' "$base/docs")" = 421 ]
 check "static pages, known Host: not 421" [ "$(curl -ks -o /dev/null -w '%{http_code}' -H 'Host: localhost' "$base/docs")" = 301 ]
+for request in "POST /console/" "DELETE /docs/index.html" "PUT /console/app.js"; do
+    curl -ks -D "$r.h" -o "$r.b" -X "${request% *}" -H 'Host: localhost' -H 'X-Request-ID: static-405' "$base${request#* }"
+    check "static page, $request: 405 from nginx" grep -q '^HTTP/[0-9.]* 405' "$r.h"
+    check "static page, $request: Allow: GET, HEAD" [ "$(header "$r.h" Allow)" = "GET, HEAD" ]
+    check "static page, $request: problem+json with request id" \
+        [ "$(json_get "$r.b" '(j["status"], j["title"], j["request_id"])')" = "(405, 'Method Not Allowed', 'static-405')" ]
+done
+check "static page, HEAD: not 405" [ "$(curl -ks -I -o /dev/null -w '%{http_code}' -H 'Host: localhost' "$base/console/")" != 405 ]
+curl -ks -D "$r.h" -o /dev/null -X POST -H 'Host: localhost' "$base/v1/echo"
+check "API path, POST: no Allow header from the static map" [ -z "$(header "$r.h" Allow)" ]
 for url in "$plain/health" "$plain/health/ready" "$base/health" "$base/health/ready"; do
     check "probe ${url#*127.0.0.1:} with Host $pod_host: 200" \
         [ "$(curl -ks -o /dev/null -w '%{http_code}' -H "Host: $pod_host" "$url")" = 200 ]

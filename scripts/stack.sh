@@ -189,11 +189,13 @@ install_packages() {
     fi
     install_promtool
     # PyJWT, for the test that checks our JWTs against an independent implementation;
-    # python-docx and Pillow, which make the Word and scanned-PDF test documents.
-    if [ ! -x /opt/ragd-test-venv/bin/python ] || ! /opt/ragd-test-venv/bin/python -c 'import jwt, docx, PIL' 2>/dev/null; then
-        say "installing PyJWT, python-docx and Pillow into /opt/ragd-test-venv"
+    # python-docx and Pillow, which make the Word and scanned-PDF test documents; and
+    # python-dotenv 1.2.2, the reference ragd's .env parser is compared with.
+    if [ ! -x /opt/ragd-test-venv/bin/python ] \
+        || ! /opt/ragd-test-venv/bin/python -c 'import jwt, docx, PIL, importlib.metadata as m; assert m.version("python-dotenv") == "1.2.2"' 2>/dev/null; then
+        say "installing PyJWT, python-docx, Pillow and python-dotenv into /opt/ragd-test-venv"
         /usr/bin/python3 -m venv /opt/ragd-test-venv
-        /opt/ragd-test-venv/bin/pip install -q --disable-pip-version-check pyjwt python-docx pillow
+        /opt/ragd-test-venv/bin/pip install -q --disable-pip-version-check pyjwt python-docx pillow python-dotenv==1.2.2
     fi
     if [ ! -x "$VENV/bin/milvus-server" ]; then
         say "installing milvus==2.3.5 into $VENV"
@@ -338,8 +340,14 @@ milvus_ready() {
 # milvus-server that an older version of this script started.
 milvus_ours_alive() { pid_alive "$STACK/milvus/milvus.pid" milvus; }
 
-# While our Milvus starts: ready, or fail as soon as its process has died.
-milvus_ready_or_dead() { milvus_ready || ! milvus_ours_alive; }
+# While our Milvus starts: ready, or fail as soon as its process has died. Readiness is
+# remembered (MILVUS_BECAME_READY): asking again right after can fail on a loaded
+# machine (a 3 s curl timeout), and a Milvus that answered is up.
+MILVUS_BECAME_READY=0
+milvus_ready_or_dead() {
+    if milvus_ready; then MILVUS_BECAME_READY=1; return 0; fi
+    ! milvus_ours_alive
+}
 
 start_milvus() {
     local dir=$STACK/milvus port holder
@@ -373,8 +381,9 @@ start_milvus() {
         spawn "$dir/milvus.pid" "$dir/milvus-serve.log" "$VENV/bin/python" "$REPO/scripts/lib/milvus-serve.py" \
             --data "$dir/data" --port "$MILVUS_PORT" --health-port "$MILVUS_HEALTH_PORT"
     fi
+    MILVUS_BECAME_READY=0
     wait_until "$MILVUS_START_TIMEOUT" milvus milvus_ready_or_dead || true
-    if ! milvus_ready; then
+    if [ "$MILVUS_BECAME_READY" != 1 ]; then
         tail -n 20 "$dir/milvus-serve.log" "$dir/data/logs/milvus-stderr.log" >&2 2>/dev/null || true
         milvus_ours_alive || die "milvus exited during start-up (the lines above; $dir/milvus-serve.log)"
         # Alive but not answering: what it last complained about, its last lines and the
@@ -387,7 +396,7 @@ start_milvus() {
             echo "--- ports milvus (pid $(cat "$dir/milvus.pid")) listens on"
             ss -ltnpH 2>/dev/null | grep "pid=$(cat "$dir/milvus.pid")," | awk '{print $4}' | tr '\n' ' '
             echo
-        } >&2
+        } >&2 || true  # (a grep that finds nothing must not end the script here: set -e)
         die "milvus did not become ready within ${MILVUS_START_TIMEOUT}s (health on $MILVUS_HEALTH_PORT: $(curl -sS -m 3 "http://127.0.0.1:$MILVUS_HEALTH_PORT/healthz" 2>&1 | head -c 200); REST on $MILVUS_PORT: $(curl -sS -m 3 -o /dev/null -w 'HTTP %{http_code}' "http://127.0.0.1:$MILVUS_PORT/v1/vector/collections" 2>&1 | head -c 200))"
     fi
 }
@@ -554,8 +563,10 @@ EMBEDDING_BATCH_SIZE=16
 EMBEDDING_TIMEOUT=120
 # Another model's vectors, with the same dimension: never in the local embedder's collection.
 MILVUS_COLLECTION=ragd_chunks_e5
-# Semantic vectors are as good as BM25 here: equal weights in fusion (README, Retrieval quality).
+# Semantic vectors are as good as BM25 here: equal weights in fusion, and k 10 (measured on
+# the Chinese dev set: README, Retrieval quality).
 SEARCH_KEYWORD_WEIGHT=1
+SEARCH_RRF_K=10
 EOF
         ;;
         *) die "RAGD_STACK_EMBEDDER must be local or e5 (got $STACK_EMBEDDER)" ;;

@@ -1,4 +1,5 @@
 import Dispatch
+import Logging
 import RagdCore
 
 /// A set of dependency checks run side by side.
@@ -17,8 +18,11 @@ public final class Readiness: Sendable {
 
     public struct Result: Sendable {
         public var name: String
-        /// nil when healthy.
+        /// nil when healthy, else the check's message (for the log, not for the public
+        /// answer: it names hosts and ports of the private network).
         public var outcome: String?
+        /// The check did not answer within the timeout.
+        public var timedOut = false
     }
 
     private let checks: [Check]
@@ -28,6 +32,7 @@ public final class Readiness: Sendable {
     /// opening connections of its own; guards `cached`.
     private let round = PThreadMutex()
     nonisolated(unsafe) private var cached: (at: UInt64, results: [Result])?
+    private let logger = Logger(label: "ragd.ready")
 
     /// - `timeout`: the bound of each check (HEALTH_CHECK_TIMEOUT, default 2 s).
     /// - `cacheSeconds`: how long a round's results answer later probes (default 1 s), so
@@ -47,8 +52,23 @@ public final class Readiness: Sendable {
                 return cached.results
             }
             let results = runChecks()
+            logChanges(from: cached?.results, to: results)
             cached = (Clock.monotonicNanoseconds(), results)
             return results
+        }
+    }
+
+    /// The causes of failing checks go to the log, once per change of a check's outcome
+    /// (not once per probe: a probe storm during an outage would flood the log).
+    private func logChanges(from previous: [Result]?, to results: [Result]) {
+        for (index, result) in results.enumerated() {
+            let before = previous.map { $0[index].outcome } ?? nil
+            guard result.outcome != before else { continue }
+            if let outcome = result.outcome {
+                logger.warning("readiness check failed", metadata: ["check": .string(result.name), "error": .string(outcome)])
+            } else if previous != nil {
+                logger.notice("readiness check passes again", metadata: ["check": .string(result.name)])
+            }
         }
     }
 
@@ -68,7 +88,8 @@ public final class Readiness: Sendable {
         }
         _ = group.wait(timeout: .now() + .milliseconds(Int(timeout * 1000) + 250))
         return checks.enumerated().map { index, check in
-            Result(name: check.name, outcome: box.get(index) ?? "timed out after \(timeout) s")
+            if let outcome = box.get(index) { return Result(name: check.name, outcome: outcome) }
+            return Result(name: check.name, outcome: "timed out after \(timeout) s", timedOut: true)
         }
     }
 }

@@ -58,7 +58,7 @@ public struct Settings: Sendable {
     /// Default 60 s.
     public var llmTimeout: Duration = .seconds(60)
     /// `LLM_MAX_RETRIES`: retries of a chat request answered 429/5xx or not reachable,
-    /// before the first token only, 0...10. Default `2`.
+    /// before the first token only, 0...10. Default `3`.
     public var llmMaxRetries: Int = 2
     /// `LLM_MAX_TOKENS`: completion tokens per answer: asked for when a query does not say,
     /// and the most a query may ask for (`max_tokens`), 1...32768. Default `1024`.
@@ -121,7 +121,7 @@ public struct Settings: Sendable {
     /// `SEARCH_VECTOR_WEIGHT`: weight of the vector leg in fusion, 0...10. Default `1`.
     public var searchVectorWeight: Double = 1
     /// `SEARCH_KEYWORD_WEIGHT`: weight of the keyword (BM25) leg in fusion, 0...10. Default `2`.
-    public var searchKeywordWeight: Double = 2
+    public var searchKeywordWeight: Double = 3
     /// `CHUNK_SIZE`: most characters in one chunk, 100...20000. Default `800`.
     public var chunkSize: Int = 800
     /// `CHUNK_OVERLAP`: characters repeated between neighbouring chunks, less than

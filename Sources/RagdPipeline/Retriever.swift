@@ -60,7 +60,7 @@ public struct FusionSettings: Sendable, Equatable {
     /// Weight of the keyword leg. Default 2.
     public var keywordWeight: Double
 
-    public init(candidates: Int = 30, rrfK: Double = 5, vectorWeight: Double = 1, keywordWeight: Double = 2) {
+    public init(candidates: Int = 30, rrfK: Double = 5, vectorWeight: Double = 1, keywordWeight: Double = 3) {
         self.candidates = candidates
         self.rrfK = rrfK
         self.vectorWeight = vectorWeight

@@ -40,10 +40,15 @@ extension DocumentStore {
     public static let bm25B = 0.75
     /// Postings read for a whole query, shared among its terms (each reads at least
     /// `postingsPerTermRange.lowerBound` and at most its upper bound), best impact first.
+    /// A Chinese question of 15 characters is about 30 terms (characters and bigrams), so
+    /// the lower bound keeps such a query within the budget.
     public static let postingsPerQuery = 6000
-    public static let postingsPerTermRange = 300...1000
-    /// Candidates whose exact score is computed (at least the limit asked for).
+    public static let postingsPerTermRange = 100...1000
+    /// Candidates whose exact score is computed (at least the limit asked for), and the
+    /// most (candidate, term) probes that rescoring may make: a long query rescores fewer
+    /// candidates, so its cost stays bounded.
     public static let rescored = 100
+    public static let rescoringProbes = 3000
 
     /// The part of BM25 after the IDF, as SQL over the given float8 expressions for the
     /// term frequency, the chunk's length and the average length.
@@ -62,7 +67,7 @@ extension DocumentStore {
         let restriction = documentIDs == nil ? "" : "AND p.document_id IN (SELECT unnest($6::uuid[]))"
         let perTerm = min(max(Self.postingsPerQuery / terms.count, Self.postingsPerTermRange.lowerBound),
                           Self.postingsPerTermRange.upperBound)
-        var params: [String?] = [tenant, Self.textArray(terms), String(limit), String(perTerm), String(max(Self.rescored, limit))]
+        var params: [String?] = [tenant, Self.textArray(terms), String(limit), String(perTerm), String(max(min(Self.rescored, Self.rescoringProbes / terms.count), limit))]
         if let documentIDs { params.append(Self.uuidArray(documentIDs)) }
         let rows = try run("""
             WITH stats AS (

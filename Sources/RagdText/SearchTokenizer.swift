@@ -12,9 +12,14 @@ import Foundation
 ///   combining marks of any script; everything else (punctuation of any script, symbols,
 ///   emoji, white space, `_`) separates words, so "company’s", "grew—fast" and "«Zorblat»"
 ///   give "company", "grew", "fast", "zorblat";
-/// * **CJK** (Han, kana, Hangul): a run of them becomes overlapping character bigrams
-///   ("全文检索" → "全文", "文检", "检索"); a lone character stays a unigram. Mixed text
-///   ("用Python写脚本") is split where the script changes, in one pass;
+/// * **CJK** (Han, kana, Hangul): a run of them becomes its characters and its
+///   overlapping character bigrams ("全文检索" → "全", "全文", "文", "文检", "检", "检索",
+///   "索"). Bigrams approximate words and rank exact wording first; the characters let a
+///   paraphrase that shares no two-character word still match ("共享库" meets
+///   "库依赖性" through "库"), as Lucene's CJK bigram filter does with unigrams on. Measured
+///   on the Chinese dev set (bench/README.md): with e5 vectors, hybrid search finds 63
+///   of 69 answers instead of 61. A particle on its own ("的", "了") is not a term. Mixed
+///   text ("用Python写脚本") is split where the script changes, in one pass;
 /// * **stop words**: English ones ("the", "how", "do") and the bigrams of Chinese question
 ///   and filler words ("怎么", "什么", "一个") are dropped: documentation rarely contains
 ///   them, so they would look rare and weigh heavily in exactly the questions users ask;
@@ -28,7 +33,8 @@ import Foundation
 public enum SearchTokenizer {
     /// The version of the terms this tokenizer produces, stored with every indexed
     /// document so that an index built by an older tokenizer is known to be stale.
-    public static let version = 1
+    /// 1: CJK bigrams only; 2: CJK characters and bigrams.
+    public static let version = 2
 
     /// Longest term kept, in characters.
     public static let maxTermLength = 40
@@ -80,7 +86,7 @@ public enum SearchTokenizer {
             var index = 0
             while index < cjkRun.count {
                 if let length = ChineseStopTerms.match(cjkRun, at: index) {
-                    emitBigrams(segment)
+                    emitCJK(segment)
                     segment.removeAll(keepingCapacity: true)
                     index += length
                 } else {
@@ -88,15 +94,13 @@ public enum SearchTokenizer {
                     index += 1
                 }
             }
-            emitBigrams(segment)
+            emitCJK(segment)
             cjkRun.removeAll(keepingCapacity: true)
         }
-        func emitBigrams(_ run: [Unicode.Scalar]) {
-            if run.count == 1 {
-                if !ChineseStopTerms.isLoneStopCharacter(run[0]) { emit(String(run[0])) }
-                return
-            }
-            for index in 0..<max(run.count - 1, 0) {
+        func emitCJK(_ run: [Unicode.Scalar]) {
+            for index in run.indices {
+                if !ChineseStopTerms.isLoneStopCharacter(run[index]) { emit(String(run[index])) }
+                guard index + 1 < run.count else { break }
                 var bigram = String.UnicodeScalarView()
                 bigram.append(run[index])
                 bigram.append(run[index + 1])

@@ -84,6 +84,12 @@ struct ProbeTests {
         #expect(failing["redis"]?.hasPrefix("error:") == true)
         #expect(failing["database"] == "ok")
         #expect(!ready.body.contains("live-test-secret"), "no secret in probe output")
+        #expect(failing["redis"] == "error: unavailable", "the public answer names no host or port: \(ready.body)")
+        #expect(!ready.body.contains(String(port)))
+        #expect(eventually(timeout: 5) {
+            server.ragd?.logLines.contains { $0["msg"] as? String == "readiness check failed" && $0["check"] as? String == "redis"
+                && ($0["error"] as? String)?.isEmpty == false } == true
+        }, "the cause goes to the log:\n\(server.ragd?.log ?? "")")
 
         redis = try startRedis()
         #expect(eventually(timeout: 10) { (try? server.get("/health/ready"))?.status == 200 },
