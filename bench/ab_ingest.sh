@@ -2,6 +2,7 @@
 # Ingest throughput of two ragd builds in ONE run (issue 10: "not lower than today's"):
 #
 #   bench/ab_ingest.sh OLD_BIN NEW_BIN [ORDER] [-- bench script and its arguments]
+#   (MID_BIN=path adds a third build, the label "mid" in ORDER)
 #
 # For each entry of ORDER (default "old new new old") restarts the stack's ragd with that
 # binary on a fresh PostgreSQL database and a fresh Milvus collection (so neither build
@@ -29,7 +30,7 @@ stamp=$(date +%s)
 run=0
 for label in $ORDER; do
     run=$((run + 1))
-    case $label in old) bin=$OLD ;; new) bin=$NEW ;; *) echo "unknown label $label" >&2; exit 2 ;; esac
+    case $label in old) bin=$OLD ;; new) bin=$NEW ;; mid) bin=${MID_BIN:?MID_BIN is not set} ;; *) echo "unknown label $label" >&2; exit 2 ;; esac
     db=ragdb_ab_${stamp}_${run}_${label}
     psql -q "$DATABASE_URL" -c "CREATE DATABASE $db" >/dev/null
     cat >"$LOCAL" <<ENV
