@@ -124,7 +124,7 @@ def main():
     print(f"  * rest (ragd's own work, nginx, TLS, the client): {100 * (1 - sum(stage_totals.values()) / request_ms):.0f} %")
 
     queries = [" ".join(rng.choice(WORDS) for _ in range(4)) for _ in range(args.queries)]
-    for concurrency in (1, 8):
+    for concurrency in ((1, 8) if queries else ()):
         latencies, stages = [], {}
 
         def search(query):

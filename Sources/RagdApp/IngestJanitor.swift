@@ -47,7 +47,7 @@ enum IngestJanitor {
                         let ingestor = Ingestor(store: store, milvus: try MilvusClient(configuration: APIContext.milvusConfiguration(settings)),
                                                 embedder: try APIContext.makeEmbedder(settings), collection: settings.milvusCollection,
                                                 chunker: chunker)
-                        backends = (ingestor, IngestJobRunner(store: store, ingestor: ingestor))
+                        backends = (ingestor, IngestJobRunner(store: store, ingestor: ingestor, batchSize: settings.ingestBatchSize))
                     }
                     if let (ingestor, runner) = backends { pause = try round(ingestor, runner) }
                     if failing { logger.notice("\(name) working again") }

@@ -60,6 +60,7 @@ extension Settings: CustomStringConvertible, CustomDebugStringConvertible, Custo
             ("SEARCH_KEYWORD_WEIGHT", Self.decimal(searchKeywordWeight)),
             ("CHUNK_SIZE", String(chunkSize)),
             ("CHUNK_OVERLAP", String(chunkOverlap)),
+            ("INGEST_BATCH_SIZE", String(ingestBatchSize)),
             ("MILVUS_COLLECTION", milvusCollection),
             ("MILVUS_MANAGEMENT_PORT", String(milvusManagementPort)),
             ("MILVUS_INSERT_BATCH", String(milvusInsertBatch)),

@@ -153,6 +153,7 @@ extension Settings {
             r.report("MILVUS_COLLECTION", "\(shown(s.milvusCollection)) is not a collection name (letters, digits and _, starting with a letter or _, at most 255)")
         }
         s.milvusManagementPort = r.integer("MILVUS_MANAGEMENT_PORT", default: s.milvusManagementPort, range: 1...65535)
+        s.ingestBatchSize = r.integer("INGEST_BATCH_SIZE", default: s.ingestBatchSize, range: 1...64)
         s.milvusInsertBatch = r.integer("MILVUS_INSERT_BATCH", default: s.milvusInsertBatch, range: 1...10000)
         s.milvusTimeout = r.seconds("MILVUS_TIMEOUT", default: 10, allowZero: false)
         s.databaseStatementTimeout = r.seconds("DATABASE_STATEMENT_TIMEOUT", default: 30, allowZero: false)

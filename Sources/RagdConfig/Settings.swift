@@ -132,6 +132,10 @@ public struct Settings: Sendable {
     /// `MILVUS_MANAGEMENT_PORT`: Milvus's management HTTP port (health, and loading a
     /// released collection, which REST v1 cannot do). Default `9091`.
     public var milvusManagementPort: Int = 9091
+    /// `INGEST_BATCH_SIZE`: background jobs of one tenant a job runner ingests together
+    /// (one Milvus visibility wait, one PostgreSQL transaction), 1...64; 1 ingests each job
+    /// alone. Default `32`.
+    public var ingestBatchSize: Int = 32
     /// `MILVUS_INSERT_BATCH`: vectors per Milvus insert request, 1...10000. Default `500`.
     public var milvusInsertBatch: Int = 500
     /// `MILVUS_TIMEOUT`: seconds one Milvus request may take. Default 10 s.

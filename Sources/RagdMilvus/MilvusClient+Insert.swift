@@ -1,3 +1,13 @@
+/// Rows Milvus stored but that searches may not see yet (REST v1 reads with bounded
+/// staleness): `MilvusClient.waitUntilVisible` waits for them. Lets a caller do other
+/// work (the keyword postings) while Milvus makes them searchable.
+public struct MilvusInsertedRows: Sendable {
+    public let collection: String
+    /// The primary keys Milvus assigned, one list per insert request.
+    let keys: [[Int64]]
+    public var count: Int { keys.reduce(0) { $0 + $1.count } }
+}
+
 extension MilvusClient {
     /// Stores `rows` in `collection`, `Configuration.insertBatchSize` rows per request,
     /// and returns how many Milvus stored.
@@ -15,8 +25,16 @@ extension MilvusClient {
     ///   but did not become visible in time.
     @discardableResult
     public func insert(collection: String, rows: [MilvusRow], waitUntilVisible: Bool = true) throws(MilvusError) -> Int {
+        let inserted = try insertWithoutWaiting(collection: collection, rows: rows)
+        if waitUntilVisible { try self.waitUntilVisible(inserted) }
+        return inserted.count
+    }
+
+    /// `insert` without the wait: the rows are stored (same checks, same rollback of a
+    /// failed insert), and `waitUntilVisible` tells when searches see them.
+    public func insertWithoutWaiting(collection: String, rows: [MilvusRow]) throws(MilvusError) -> MilvusInsertedRows {
         try MilvusSchema.validateCollectionName(collection)
-        guard !rows.isEmpty else { return 0 }
+        guard !rows.isEmpty else { return MilvusInsertedRows(collection: collection, keys: []) }
         for (index, row) in rows.enumerated() {
             do {
                 try MilvusFilter.validateID(row.chunkID, what: "chunk id")
@@ -33,29 +51,31 @@ extension MilvusClient {
         }
 
         var stored: [[Int64]] = []
-        var count = 0
         var start = 0
         while start < rows.count {
             let batch = rows[start..<min(start + configuration.insertBatchSize, rows.count)]
             do {
                 let result = try insertBatch(collection: collection, batch)
                 stored.append(result.insertIds.map(\.value))
-                count += result.insertCount
             } catch {
                 rollBack(collection: collection, stored)
                 throw error
             }
             start += batch.count
         }
-        if waitUntilVisible {
-            for keys in stored {
-                let filter = MilvusFilter.primaryKeys(keys)
-                try poll(timeout: configuration.visibilityTimeout, what: "new rows becoming searchable in \(collection)") { () throws(MilvusError) -> Bool in
-                    try self.count(collection: collection, filter: filter) >= keys.count
-                }
+        return MilvusInsertedRows(collection: collection, keys: stored)
+    }
+
+    /// Polls until searches see every row of `inserted`, up to
+    /// `Configuration.visibilityTimeout` per insert request.
+    /// - Throws: `.timeout` when they did not become visible in time.
+    public func waitUntilVisible(_ inserted: MilvusInsertedRows) throws(MilvusError) {
+        for keys in inserted.keys {
+            let filter = MilvusFilter.primaryKeys(keys)
+            try poll(timeout: configuration.visibilityTimeout, what: "new rows becoming searchable in \(inserted.collection)") { () throws(MilvusError) -> Bool in
+                try self.count(collection: inserted.collection, filter: filter) >= keys.count
             }
         }
-        return count
     }
 
     private func insertBatch(collection: String, _ batch: ArraySlice<MilvusRow>) throws(MilvusError) -> MilvusInsertResult {

@@ -2,7 +2,8 @@ import Logging
 import RagdStore
 
 /// Runs background ingests (`POST /v1/documents?async=true`) from the `ingest_jobs` queue,
-/// one at a time, on a thread of each worker.
+/// one batch at a time (up to `batchSize` queued jobs of one tenant, ingested together by
+/// `Ingestor.ingestBatch`), on a thread of each worker.
 ///
 /// A job is claimed with `FOR UPDATE SKIP LOCKED` under the process's lease (renewed by the
 /// janitor). Its ingest is the synchronous one, so a document is visible whole or not at
@@ -17,9 +18,16 @@ public final class IngestJobRunner {
     public static let maxAttempts = 5
     private let logger = Logger(label: "ragd.jobs")
 
-    public init(store: DocumentStore, ingestor: Ingestor) {
+    /// Jobs of one tenant ingested together (one Milvus wait, one transaction).
+    public let batchSize: Int
+    public static let defaultBatchSize = 32
+    /// Only jobs with at most this much text join another's batch.
+    static let partnerMaxBytes = 1 << 20
+
+    public init(store: DocumentStore, ingestor: Ingestor, batchSize: Int = IngestJobRunner.defaultBatchSize) {
         self.store = store
         self.ingestor = ingestor
+        self.batchSize = max(1, batchSize)
     }
 
     /// Queues again this host's jobs whose runner died; part of the janitor's round, so
@@ -32,29 +40,34 @@ public final class IngestJobRunner {
         }
     }
 
-    /// Runs one due job. False when there was none.
+    /// Runs one due job, with up to `batchSize - 1` more of its tenant as one batch
+    /// (`Ingestor.ingestBatch`). False when there was none.
     public func runOne() throws -> Bool {
         let owner = IngestLease.currentOwner()
-        guard let job = try store.claimJob(owner: owner, leaseSeconds: IngestLease.seconds, collection: ingestor.collection) else {
-            return false
+        let jobs = try store.claimJobs(owner: owner, leaseSeconds: IngestLease.seconds, collection: ingestor.collection,
+                                       limit: batchSize, partnerMaxBytes: Self.partnerMaxBytes)
+        guard !jobs.isEmpty else { return false }
+        let requests = jobs.map { job in
+            IngestRequest(tenant: job.tenant, title: job.title, source: job.source, contentType: job.contentType,
+                          text: job.text, metadataJSON: job.metadataJSON, pages: job.pagesJSON.flatMap(PageMapJSON.decode))
         }
-        let request = IngestRequest(tenant: job.tenant, title: job.title, source: job.source, contentType: job.contentType,
-                                    text: job.text, metadataJSON: job.metadataJSON, pages: job.pagesJSON.flatMap(PageMapJSON.decode))
-        let result: IngestResult
-        do throws(PipelineError) {
-            result = try ingestor.ingest(request) { done, total in
-                try? self.store.setJobProgress(id: job.id, owner: owner, done: done, total: total)
+        let progress: [((Int, Int) -> Void)?] = jobs.map { job in
+            { done, total in try? self.store.setJobProgress(id: job.id, owner: owner, done: done, total: total) }
+        }
+        for (job, outcome) in zip(jobs, ingestor.ingestBatch(requests, progress: progress)) {
+            switch outcome {
+            case .success(let result):
+                try store.finishJob(id: job.id, owner: owner, documentID: result.document.id, duplicate: result.duplicate,
+                                    chunks: result.document.chunkCount)
+            case .failure(let error):
+                let retry = Self.isTransient(error) && job.attempts < Self.maxAttempts ? 1 << job.attempts : nil
+                try store.failJob(id: job.id, owner: owner, error: error.message, retryAfterSeconds: retry)
+                logger.warning(retry == nil ? "ingest job failed" : "ingest job failed; retrying", metadata: [
+                    "job_id": .string(job.id), "attempt": .stringConvertible(job.attempts), "batch": .stringConvertible(jobs.count),
+                    "error": .string(String(describing: error)),
+                ])
             }
-        } catch {
-            let retry = Self.isTransient(error) && job.attempts < Self.maxAttempts ? 1 << job.attempts : nil
-            try store.failJob(id: job.id, owner: owner, error: error.message, retryAfterSeconds: retry)
-            logger.warning(retry == nil ? "ingest job failed" : "ingest job failed; retrying", metadata: [
-                "job_id": .string(job.id), "attempt": .stringConvertible(job.attempts), "error": .string(String(describing: error)),
-            ])
-            return true
         }
-        try store.finishJob(id: job.id, owner: owner, documentID: result.document.id, duplicate: result.duplicate,
-                            chunks: result.document.chunkCount)
         return true
     }
 

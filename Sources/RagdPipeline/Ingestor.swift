@@ -38,7 +38,9 @@ public struct IngestResult: Sendable {
     /// True when the tenant already had this content; nothing new was stored.
     public var duplicate: Bool
     /// `chunk`, `store` (PostgreSQL writes), `terms` (tokenizing for the keyword index),
-    /// `embed`, `index` (Milvus insert), `publish` (keyword terms and the ready mark).
+    /// `embed`, `index` (Milvus insert), `visible` (waiting until Milvus searches see the
+    /// vectors; the keyword postings are written meanwhile), `publish` (the rest of the
+    /// transaction that writes the keyword terms and marks the document ready).
     public var timings: StageTimings
 }
 
@@ -129,11 +131,9 @@ public final class Ingestor {
             let rows = zip(chunks, vectors).map { chunk, vector in
                 MilvusRow(chunkID: chunk.id, documentID: document.id, tenant: document.tenant, vector: vector)
             }
-            _ = try timings.measure("index") { try milvus.insert(collection: collection, rows: rows) }
-            let published = try timings.measure("publish") {
-                try store.markReady(id: document.id, tenant: document.tenant, owner: owner, terms: terms,
-                                    keywordVersion: SearchTokenizer.version)
-            }
+            let inserted = try timings.measure("index") { try milvus.insertWithoutWaiting(collection: collection, rows: rows) }
+            let published = try publish([(id: document.id, terms: terms)], tenant: document.tenant, owner: owner,
+                                        inserted: inserted, timings: &timings)
             guard published else {
                 throw PipelineError(.badGateway, dependency: "database",
                                     "the ingest took too long and its document was reclaimed; send it again")
@@ -146,6 +146,177 @@ public final class Ingestor {
             throw PipelineError(.badGateway, dependency: "database", "the stored document could not be read back")
         }
         return IngestResult(document: ready, duplicate: false, timings: timings)
+    }
+
+    /// Ingests several documents of ONE tenant as one batch (background jobs, bulk loads):
+    /// their chunks are embedded in shared batches, their vectors go to Milvus in one insert
+    /// with one wait until searchable, and they become ready together in one PostgreSQL
+    /// transaction (which writes their keyword postings during that wait). So a bulk load
+    /// pays Milvus's visibility wait (0.2-0.4 s) once per batch, not once per document.
+    ///
+    /// All-or-nothing per batch: when embedding, Milvus or PostgreSQL fails after the
+    /// documents were stored as pending, every document of the batch is discarded (rows
+    /// and vectors, as for a single ingest) and every result carries that error; no
+    /// document of the batch is ever visible without the others. Documents that fail on
+    /// their own before anything is stored (no text) and content the tenant already has
+    /// (or that an earlier document of the batch has: a duplicate of it) are answered
+    /// alone. `progress[i]`, when given, hears document i's chunks embedded.
+    /// Returns one result per request, in order.
+    public func ingestBatch(_ requests: [IngestRequest], progress: [((Int, Int) -> Void)?] = [])
+        -> [Result<IngestResult, PipelineError>] {
+        var results = [Result<IngestResult, PipelineError>?](repeating: nil, count: requests.count)
+        guard let tenant = requests.first?.tenant else { return [] }
+        precondition(requests.allSatisfy { $0.tenant == tenant }, "a batch belongs to one tenant")
+        struct Prepared {
+            var index: Int
+            var document: NewDocument
+            var chunks: [NewChunk]
+            var terms: [ChunkTerms] = []
+        }
+        var timings = StageTimings()
+        var prepared: [Prepared] = []
+        var firstBySHA: [String: Int] = [:]  // sha256 -> index of the request that ingests it
+        var aliases: [(index: Int, of: Int)] = []
+        let owner = IngestLease.currentOwner()
+        cleanUpVectors(limit: 5)
+        for (index, request) in requests.enumerated() {
+            do {
+                let sha256 = Self.sha256Hex(request.text)
+                if let first = firstBySHA[sha256] {
+                    aliases.append((index, first))
+                    continue
+                }
+                if let existing = try timings.measure("store", { try store.document(tenant: tenant, sha256: sha256) }),
+                   let result = try resolveExisting(existing) {
+                    results[index] = .success(result)
+                    continue
+                }
+                let pieces = timings.measure("chunk") { chunker.chunks(of: request.text) }
+                guard !pieces.isEmpty else { throw PipelineError(.invalidInput, "the document has no text to index") }
+                let document = NewDocument(id: Identifier.uuid(), tenant: tenant, title: request.title, source: request.source,
+                                           contentType: request.contentType, sha256: sha256, metadataJSON: request.metadataJSON,
+                                           byteSize: request.text.utf8.count, pageCount: request.pages?.pageCount)
+                let chunks = pieces.map { piece in
+                    NewChunk(id: Identifier.uuid(), ordinal: piece.ordinal, text: piece.text,
+                             pages: request.pages?.pages(start: piece.start, end: piece.end).map { PageRange(start: $0.first, end: $0.last) })
+                }
+                guard try timings.measure("store", {
+                    try store.insertPending(document, chunks: chunks, owner: owner, leaseSeconds: IngestLease.seconds, collection: collection)
+                }) else {
+                    // Another request stored the same content between our check and our insert.
+                    guard let existing = try store.document(tenant: tenant, sha256: sha256),
+                          let result = try resolveExisting(existing) else {
+                        throw PipelineError(.conflict, "the same content is being ingested by another request")
+                    }
+                    results[index] = .success(result)
+                    continue
+                }
+                firstBySHA[sha256] = index
+                prepared.append(Prepared(index: index, document: document, chunks: chunks))
+            } catch {
+                results[index] = .failure(PipelineError.from(error))
+            }
+        }
+
+        if !prepared.isEmpty {
+            do {
+                for i in prepared.indices {
+                    let item = prepared[i]
+                    prepared[i].terms = timings.measure("terms") {
+                        KeywordTerms.of(item.chunks.map { (id: $0.id, text: $0.text) }, title: item.document.title)
+                    }
+                }
+                // Chunks of every document in one list, embedded `progressBatch` at a time.
+                let all = prepared.flatMap { item in item.chunks.map { (item: item.index, chunk: $0) } }
+                var embedded = [Int: Int]()
+                for item in prepared {
+                    if item.index < progress.count { progress[item.index]?(0, item.chunks.count) }
+                }
+                var vectors: [[Float]] = []
+                try timings.measure("embed") {
+                    for start in stride(from: 0, to: all.count, by: Self.progressBatch) {
+                        let slice = all[start..<min(start + Self.progressBatch, all.count)]
+                        vectors += try embedder.embed(slice.map(\.chunk.text), purpose: .document)
+                        for (index, count) in Dictionary(grouping: slice, by: \.item).mapValues(\.count) {
+                            embedded[index, default: 0] += count
+                            if index < progress.count, let item = prepared.first(where: { $0.index == index }) {
+                                progress[index]?(embedded[index] ?? 0, item.chunks.count)
+                            }
+                        }
+                    }
+                }
+                MetricsRecorder.current?.recordStage("embed", seconds: (timings.milliseconds("embed") ?? 0) / 1000)
+                guard vectors.count == all.count else {
+                    throw PipelineError(.badGateway, dependency: "embedder", "the embedder returned \(vectors.count) vectors for \(all.count) chunks")
+                }
+                let documentIDs = Dictionary(uniqueKeysWithValues: prepared.map { ($0.index, $0.document.id) })
+                let rows = zip(all, vectors).map { entry, vector in
+                    MilvusRow(chunkID: entry.chunk.id, documentID: documentIDs[entry.item]!, tenant: tenant, vector: vector)
+                }
+                let inserted = try timings.measure("index") { try milvus.insertWithoutWaiting(collection: collection, rows: rows) }
+                let published = try publish(prepared.map { (id: $0.document.id, terms: $0.terms) }, tenant: tenant, owner: owner,
+                                            inserted: inserted, timings: &timings)
+                guard published else {
+                    throw PipelineError(.badGateway, dependency: "database",
+                                        "the ingest took too long and its documents were reclaimed; send them again")
+                }
+            } catch {
+                for item in prepared {
+                    discard(documentID: item.document.id, tenant: tenant, cause: error)
+                    results[item.index] = .failure(PipelineError.from(error))
+                }
+                // Input one document's content makes unacceptable (e.g. a vector Milvus
+                // refuses) must not fail the others for good: each is tried alone.
+                if PipelineError.from(error).code == .invalidInput, prepared.count > 1 {
+                    for item in prepared {
+                        let request = requests[item.index]
+                        let report = item.index < progress.count ? progress[item.index] : nil
+                        do throws(PipelineError) {
+                            results[item.index] = .success(try ingest(request, progress: report))
+                        } catch {
+                            results[item.index] = .failure(error)
+                        }
+                    }
+                }
+                prepared = []
+            }
+            // Published: every document is ready (reading one back can still fail).
+            for item in prepared {
+                do {
+                    guard let ready = try store.document(id: item.document.id, tenant: tenant) else {
+                        throw PipelineError(.badGateway, dependency: "database", "the stored document could not be read back")
+                    }
+                    results[item.index] = .success(IngestResult(document: ready, duplicate: false, timings: timings))
+                } catch {
+                    results[item.index] = .failure(PipelineError.from(error))
+                }
+            }
+        }
+        for alias in aliases {
+            results[alias.index] = results[alias.of].map { result in
+                result.map { IngestResult(document: $0.document, duplicate: true, timings: StageTimings()) }
+            }
+        }
+        return results.map { $0 ?? .failure(PipelineError(.badGateway, dependency: "database", "the document was not ingested")) }
+    }
+
+    /// Publishes pending documents of one tenant whose vectors are `inserted`: the
+    /// keyword postings are written while Milvus makes the vectors searchable, then the
+    /// documents become ready together (`DocumentStore.markReady`). Records `visible`
+    /// (the wait for Milvus) and `publish` (the transaction's own time beyond that wait).
+    /// False when the lease was lost.
+    private func publish(_ documents: [(id: String, terms: [ChunkTerms])], tenant: String, owner: String,
+                         inserted: MilvusInsertedRows, timings: inout StageTimings) throws -> Bool {
+        var waited = 0.0
+        let started = Clock.monotonicNanoseconds()
+        let published = try store.markReady(documents, tenant: tenant, owner: owner, keywordVersion: SearchTokenizer.version) {
+            let waitStarted = Clock.monotonicNanoseconds()
+            defer { waited = Double(Clock.monotonicNanoseconds() - waitStarted) / 1e6 }
+            try milvus.waitUntilVisible(inserted)
+        }
+        timings.add("visible", milliseconds: waited)
+        timings.add("publish", milliseconds: Double(Clock.monotonicNanoseconds() - started) / 1e6 - waited)
+        return published
     }
 
     /// nil when the existing row was abandoned and has been removed, or vanished (ingest

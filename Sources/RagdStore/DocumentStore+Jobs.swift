@@ -123,6 +123,47 @@ extension DocumentStore {
                           attempts: Int(result[0, 7] ?? "") ?? 1, pagesJSON: result[0, 8])
     }
 
+    /// Claims a batch: the oldest due job of `collection` (as `claimJob`), and with it up
+    /// to `limit - 1` more due jobs of the same tenant whose text is at most
+    /// `partnerMaxBytes` (so a batch's memory stays bounded: only the first job may be
+    /// large), oldest first. All under `owner`'s lease, each counted as an attempt.
+    /// Concurrent runners skip each other's rows. Empty when nothing is due.
+    public func claimJobs(owner: String, leaseSeconds: Int, collection: String, limit: Int,
+                          partnerMaxBytes: Int) throws -> [ClaimedJob] {
+        guard limit > 1 else { return try claimJob(owner: owner, leaseSeconds: leaseSeconds, collection: collection).map { [$0] } ?? [] }
+        let due = "((j.state = 'queued' AND j.not_before <= now()) OR (j.state = 'running' AND j.lease_until < now()))"
+        let result = try run("""
+            WITH first AS (
+                SELECT j.id, j.tenant FROM ingest_jobs j
+                WHERE j.collection = $3 AND \(due)
+                ORDER BY j.not_before, j.created_at
+                FOR UPDATE SKIP LOCKED LIMIT 1
+            ), partners AS (
+                SELECT j.id FROM ingest_jobs j
+                WHERE j.collection = $3 AND j.tenant = (SELECT tenant FROM first) AND j.id <> (SELECT id FROM first)
+                  AND \(due) AND octet_length(j.body) <= $5::integer
+                ORDER BY j.not_before, j.created_at
+                FOR UPDATE OF j SKIP LOCKED LIMIT $4::integer
+            )
+            UPDATE ingest_jobs SET state = 'running', lease_owner = $1, lease_until = now() + make_interval(secs => $2::integer),
+                                   attempts = attempts + 1, updated_at = now()
+            WHERE id IN (SELECT id FROM first UNION ALL SELECT id FROM partners)
+            RETURNING id::text, tenant, title, source, content_type, body, metadata::text, attempts, pages::text,
+                      to_char(created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"'), id = (SELECT id FROM first)
+            """, [owner, String(leaseSeconds), collection, String(limit - 1), String(partnerMaxBytes)])
+        // The first job first, then the rest in queue order.
+        let rows = (0..<result.rowCount).sorted { a, b in
+            let firstA = result[a, 10] == "t", firstB = result[b, 10] == "t"
+            if firstA != firstB { return firstA }
+            return (result[a, 9] ?? "", result[a, 0] ?? "") < (result[b, 9] ?? "", result[b, 0] ?? "")
+        }
+        return rows.map { row in
+            ClaimedJob(id: result[row, 0] ?? "", tenant: result[row, 1] ?? "", title: result[row, 2] ?? "", source: result[row, 3],
+                       contentType: result[row, 4] ?? "text/plain", text: result[row, 5] ?? "", metadataJSON: result[row, 6] ?? "{}",
+                       attempts: Int(result[row, 7] ?? "") ?? 1, pagesJSON: result[row, 8])
+        }
+    }
+
     /// Running jobs owned by processes of `host` (the caller checks which are dead).
     public func runningJobs(host: String) throws -> [(id: String, owner: String)] {
         let result = try run("""

@@ -116,7 +116,8 @@ extension DocumentStore {
                 """, [documentID, tenant, String(keywordVersion), String(terms.reduce(0) { $0 + $1.length })])
             guard updated.affectedRows == 1 else { return false }
             try deleteTerms(documentID: documentID, tenant: tenant)
-            try insertTerms(documentID: documentID, tenant: tenant, terms)
+            try insertPostings([(documentID: documentID, terms: terms)], tenant: tenant)
+            try addDocumentFrequencies(terms, tenant: tenant)
             return true
         }
     }
@@ -135,37 +136,67 @@ extension DocumentStore {
                     [String(version)]).rows.first?[0] ?? "0") ?? 0
     }
 
-    /// One statement for all postings of a document: parallel arrays unnested server-side.
-    /// Each posting's impact uses the tenant's average chunk length now (this document's
-    /// own for the tenant's first), which is what orders a term's postings for queries.
-    func insertTerms(documentID: String, tenant: String, _ terms: [ChunkTerms]) throws {
-        var termColumn: [String] = [], chunkColumn: [String] = [], tfColumn: [String] = [], lengthColumn: [String] = []
+    /// One statement for all postings of the given documents: parallel arrays unnested
+    /// server-side. Each posting's impact uses the tenant's average chunk length now
+    /// (these documents' own for the tenant's first), which is what orders a term's
+    /// postings for queries.
+    ///
+    /// The document frequencies are NOT counted here: the transaction tells the insert
+    /// trigger that it upserts them itself (migration 7), and must call
+    /// `addDocumentFrequencies` with the same terms before it commits.
+    func insertPostings(_ documents: [(documentID: String, terms: [ChunkTerms])], tenant: String) throws {
+        var termColumn: [String] = [], chunkColumn: [String] = [], documentColumn: [String] = []
+        var tfColumn: [String] = [], lengthColumn: [String] = []
         var chunks = 0, length = 0
-        for chunk in terms where chunk.length > 0 {
-            chunks += 1
-            length += chunk.length
-            for (term, count) in chunk.counts.sorted(by: { $0.key < $1.key }) {
-                termColumn.append(term)
-                chunkColumn.append(chunk.chunkID)
-                tfColumn.append(String(count))
-                lengthColumn.append(String(chunk.length))
+        for document in documents {
+            for chunk in document.terms where chunk.length > 0 {
+                chunks += 1
+                length += chunk.length
+                for (term, count) in chunk.counts.sorted(by: { $0.key < $1.key }) {
+                    termColumn.append(term)
+                    chunkColumn.append(chunk.chunkID)
+                    documentColumn.append(document.documentID)
+                    tfColumn.append(String(count))
+                    lengthColumn.append(String(chunk.length))
+                }
             }
         }
         guard !termColumn.isEmpty else { return }
+        try run("SELECT set_config('ragd.keyword_df', 'caller', true)", [])
         let impact = Self.termWeightSQL(tf: "t.tf::float8", length: "t.chunk_length::float8", average: "a.avg")
         try run("""
             WITH a AS (
                 -- As the query computes it (at least 1: a tenant whose chunks all lack
-                -- terms has 0), or this document's own for the tenant's first.
+                -- terms has 0), or these documents' own for the tenant's first.
                 SELECT coalesce((SELECT CASE WHEN chunks > 0 THEN greatest(terms::float8 / chunks, 1) END
                                  FROM keyword_stats WHERE tenant = $1), $7::float8) AS avg
             )
             INSERT INTO chunk_terms (tenant, term, chunk_id, document_id, tf, chunk_length, impact)
-            SELECT $1, t.term, t.chunk_id, $2::uuid, t.tf, t.chunk_length, \(impact)
-            FROM unnest($3::text[], $4::uuid[], $5::integer[], $6::integer[]) AS t (term, chunk_id, tf, chunk_length) CROSS JOIN a
-            """, [tenant, documentID, Self.textArray(termColumn), Self.uuidArray(chunkColumn),
+            SELECT $1, t.term, t.chunk_id, t.document_id, t.tf, t.chunk_length, \(impact)
+            FROM unnest($2::text[], $3::uuid[], $4::uuid[], $5::integer[], $6::integer[])
+                 AS t (term, chunk_id, document_id, tf, chunk_length) CROSS JOIN a
+            """, [tenant, Self.textArray(termColumn), Self.uuidArray(chunkColumn), Self.uuidArray(documentColumn),
                   "{" + tfColumn.joined(separator: ",") + "}", "{" + lengthColumn.joined(separator: ",") + "}",
                   String(max(Double(length) / Double(max(chunks, 1)), 1))])
+    }
+
+    /// Adds the postings of `terms` (chunks just inserted by `insertPostings`) to the
+    /// tenant's document frequencies: one upsert, rows in (tenant, term) order like the
+    /// delete trigger's, so concurrent ingests that share terms wait for each other
+    /// instead of deadlocking. Meant to be the last write before COMMIT: the row locks
+    /// are shared with every ingest and delete of the tenant.
+    func addDocumentFrequencies(_ terms: [ChunkTerms], tenant: String) throws {
+        var df: [String: Int] = [:]
+        for chunk in terms where chunk.length > 0 {
+            for term in chunk.counts.keys { df[term, default: 0] += 1 }
+        }
+        guard !df.isEmpty else { return }
+        let sorted = df.sorted { $0.key < $1.key }
+        try run("""
+            INSERT INTO keyword_terms AS k (tenant, term, df)
+            SELECT $1, t.term, t.df FROM unnest($2::text[], $3::bigint[]) AS t (term, df) ORDER BY t.term
+            ON CONFLICT (tenant, term) DO UPDATE SET df = k.df + EXCLUDED.df
+            """, [tenant, Self.textArray(sorted.map(\.key)), "{" + sorted.map { String($0.value) }.joined(separator: ",") + "}"])
     }
 
     /// Removes a document's postings in one statement, so the df trigger updates each

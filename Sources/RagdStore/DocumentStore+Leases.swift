@@ -13,11 +13,15 @@ extension DocumentStore {
     }
 
     /// Extends the leases of every document `owner` is ingesting; the count renewed.
+    /// Documents being published right now (locked by `markReady`, which may hold them
+    /// through Milvus's visibility wait) are skipped: they become ready or are discarded
+    /// by their ingest, and waiting for them could deadlock with a batch that locks
+    /// several of this owner's documents.
     @discardableResult
     public func renewLeases(owner: String, seconds: Int) throws -> Int {
         try run("""
             UPDATE documents SET lease_until = now() + make_interval(secs => $2::integer)
-            WHERE status = 'pending' AND lease_owner = $1
+            WHERE id IN (SELECT id FROM documents WHERE status = 'pending' AND lease_owner = $1 FOR UPDATE SKIP LOCKED)
             """, [owner, String(seconds)]).affectedRows ?? 0
     }
 

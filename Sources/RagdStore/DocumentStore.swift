@@ -56,23 +56,47 @@ public final class DocumentStore {
     /// Makes a pending document visible, with its chunks' terms in the keyword index, in
     /// one transaction: a document is searchable by both legs or by neither. Only while
     /// `owner` still holds its lease: a document another worker took over is never
-    /// published (false; nothing changes).
-    public func markReady(id: String, tenant: String, owner: String, terms: [ChunkTerms], keywordVersion: Int) throws -> Bool {
+    /// published (false; nothing changes). See `markReady(_:tenant:owner:keywordVersion:whileWriting:)`.
+    public func markReady(id: String, tenant: String, owner: String, terms: [ChunkTerms], keywordVersion: Int,
+                          whileWriting wait: () throws -> Void = {}) throws -> Bool {
+        try markReady([(id: id, terms: terms)], tenant: tenant, owner: owner, keywordVersion: keywordVersion, whileWriting: wait)
+    }
+
+    /// Makes pending documents of the tenant visible together, with their chunks' terms in
+    /// the keyword index, in one transaction: all of them, searchable by both legs, or
+    /// none (false when `owner` no longer holds the lease of every one of them; nothing
+    /// changes).
+    ///
+    /// The order inside the transaction lets the caller overlap its own wait with the
+    /// writing: the documents are locked (a takeover waits, then finds them ready), their
+    /// postings are inserted (new chunk ids: they conflict with nobody), then `wait` runs
+    /// (the ingest waits there until Milvus makes the vectors searchable; when it throws,
+    /// everything rolls back), and only then are the document frequencies upserted
+    /// (row locks on `keyword_terms` shared with every ingest of the tenant, so they are
+    /// taken last and held only until the COMMIT right after) and the documents marked ready.
+    public func markReady(_ documents: [(id: String, terms: [ChunkTerms])], tenant: String, owner: String, keywordVersion: Int,
+                          whileWriting wait: () throws -> Void = {}) throws -> Bool {
         struct LeaseLost: Error {}
+        guard !documents.isEmpty else { try wait(); return true }
+        let ids = documents.map(\.id)
         do {
             return try transaction {
-                // Locked until commit: a takeover waits, then finds the document ready.
+                // Locked until commit, in id order (two batches never deadlock here).
                 let held = try run("""
-                    SELECT 1 FROM documents WHERE id = $1::uuid AND tenant = $2 AND status = 'pending' AND lease_owner = $3
-                    FOR UPDATE
-                    """, [id, tenant, owner])
-                guard held.rowCount == 1 else { throw LeaseLost() }
-                try insertTerms(documentID: id, tenant: tenant, terms)
+                    SELECT 1 FROM documents WHERE id = ANY ($1::uuid[]) AND tenant = $2 AND status = 'pending' AND lease_owner = $3
+                    ORDER BY id FOR UPDATE
+                    """, [Self.uuidArray(ids), tenant, owner])
+                guard held.rowCount == Set(ids).count else { throw LeaseLost() }
+                try insertPostings(documents.map { (documentID: $0.id, terms: $0.terms) }, tenant: tenant)
+                try wait()
+                try addDocumentFrequencies(documents.flatMap(\.terms), tenant: tenant)
                 try run("""
-                    UPDATE documents SET status = 'ready', keyword_version = $3::integer, keyword_terms = $4::bigint,
-                                         updated_at = now(), lease_owner = NULL, lease_until = NULL, lease_collection = NULL
-                    WHERE id = $1::uuid AND tenant = $2
-                    """, [id, tenant, String(keywordVersion), String(terms.reduce(0) { $0 + $1.length })])
+                    UPDATE documents d SET status = 'ready', keyword_version = $3::integer, keyword_terms = u.terms,
+                                           updated_at = now(), lease_owner = NULL, lease_until = NULL, lease_collection = NULL
+                    FROM unnest($1::uuid[], $4::bigint[]) AS u (id, terms)
+                    WHERE d.id = u.id AND d.tenant = $2
+                    """, [Self.uuidArray(ids), tenant, String(keywordVersion),
+                          "{" + documents.map { String($0.terms.reduce(0) { $0 + $1.length }) }.joined(separator: ",") + "}"])
                 return true
             }
         } catch is LeaseLost {

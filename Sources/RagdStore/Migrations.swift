@@ -245,6 +245,31 @@ public enum Migrations {
             "ALTER TABLE documents ADD COLUMN page_count integer CHECK (page_count >= 0)",
             "ALTER TABLE ingest_jobs ADD COLUMN pages jsonb",
         ]),
+        // Ingest throughput (issue 11): ragd upserts the document frequencies of new
+        // postings itself (`DocumentStore.addDocumentFrequencies`), as the last statement
+        // before COMMIT, so that the postings can be written while Milvus makes the
+        // document's vectors searchable without holding `keyword_terms` row locks (which
+        // the INSERT trigger took at once) through that wait: concurrent ingests of a
+        // tenant would queue behind each other. A transaction that does so says it with
+        // `set_config('ragd.keyword_df', 'caller', true)` and the trigger then leaves
+        // the counting to it; a ragd of an earlier release (a rolling upgrade) does not,
+        // and the trigger keeps counting its postings as before. Deletes still count
+        // through `chunk_terms_removed`.
+        Migration(version: 7, name: "keyword df upserted by the ingest (ingest throughput)", sql: [
+            """
+            CREATE OR REPLACE FUNCTION count_added_terms() RETURNS trigger LANGUAGE plpgsql AS $$
+            BEGIN
+                IF current_setting('ragd.keyword_df', true) IS NOT DISTINCT FROM 'caller' THEN
+                    RETURN NULL;
+                END IF;
+                INSERT INTO keyword_terms AS k (tenant, term, df)
+                SELECT tenant, term, count(*) FROM added GROUP BY tenant, term ORDER BY tenant, term
+                ON CONFLICT (tenant, term) DO UPDATE SET df = k.df + EXCLUDED.df;
+                RETURN NULL;
+            END
+            $$
+            """,
+        ]),
     ]
 
     /// A lock id of our own for `pg_advisory_lock`, so that several pods starting at once

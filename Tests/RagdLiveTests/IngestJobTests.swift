@@ -105,4 +105,126 @@ struct IngestJobTests {
             return vectors == chunks
         }, "one vector per chunk: \(chunks) chunks, \(vectors.map(String.init) ?? "no answer") vectors; ragd said:\n\(Self.events(server))")
     }
+
+    // MARK: batches (issue 11): queued jobs of a tenant are ingested together
+
+    /// A live server whose single worker runs every job (so one runner takes the whole
+    /// batch) with the fake embedder, and `count` files queued by one batch upload.
+    static func queueBatch(count: Int, fake: FakeOpenAIServer, collection: String)
+        throws -> (server: LiveServer, token: String, tenant: String, jobs: [String], database: PostgresConnection) {
+        let server = try LiveServer([
+            "MILVUS_COLLECTION": collection, "EMBEDDING_PROVIDER": "openai", "EMBEDDING_BASE_URL": fake.baseURL,
+            "EMBEDDING_API_KEY": "sk-test", "EMBEDDING_MODEL": "fake-embed", "EMBEDDING_BATCH_SIZE": "4", "CHUNK_SIZE": "100",
+            "CHUNK_OVERLAP": "0", "EMBEDDING_TIMEOUT": "10", "WORKERS": "1",
+        ])
+        try server.start()
+        let tenant = "batchjobs-" + Identifier.uuid().prefix(8)
+        let token = try server.token(tenant: tenant)
+        let files = try TestSupport.makeTemporaryDirectory("ragd-batchjobs")
+        defer { TestSupport.removeDirectory(files) }
+        for index in 0..<count {
+            let text = Self.text.replacingOccurrences(of: "flux valve", with: "flux valve of manual \(index)")
+            try Data(text.utf8).write(to: URL(fileURLWithPath: "\(files)/manual\(index).txt"))
+        }
+        let accepted = try server.request("POST", "/v1/documents?async=true", token: token,
+                                          curlArguments: (0..<count).flatMap { ["-F", "files=@\(files)/manual\($0).txt"] }, timeout: 60)
+        #expect(accepted.status == 202, "\(accepted.body)")
+        let jobs = ((accepted.json?["data"] as? [[String: Any]]) ?? []).compactMap { $0["id"] as? String }
+        #expect(jobs.count == count)
+        return (server, token, tenant, jobs, try PostgresConnection(url: server.environment["DATABASE_URL"]!))
+    }
+
+    /// Every job succeeded exactly once: one ready document each, nothing pending, one
+    /// vector per chunk, and document frequencies equal to a recount of the postings.
+    static func expectEachStoredOnce(_ server: LiveServer, token: String, tenant: String, jobs: [String],
+                                     database: PostgresConnection, collection: String) throws {
+        for id in jobs {
+            let job = try #require(Self.waitForJob(server, "/v1/jobs/\(id)", token: token, timeout: 120))
+            #expect(job["state"] as? String == "succeeded", "\(job)\n\(Self.events(server))")
+            #expect(job["duplicate"] as? Bool == false)
+        }
+        func count(_ sql: String) throws -> Int { Int(try database.query(sql, [tenant])[0, 0] ?? "") ?? -1 }
+        #expect(try count("SELECT count(*) FROM documents WHERE tenant = $1 AND status = 'ready'") == jobs.count, "stored exactly once")
+        #expect(eventually(timeout: 30) { (try? count("SELECT count(*) FROM documents WHERE tenant = $1 AND status = 'pending'")) == 0 })
+        #expect(try count("SELECT count(DISTINCT document_id) FROM ingest_jobs WHERE tenant = $1") == jobs.count)
+        let chunks = try count("SELECT count(*) FROM chunks WHERE tenant = $1")
+        var vectors: Int?
+        #expect(eventually(timeout: 30) {
+            vectors = try? IngestFailureTests.milvus().count(collection: collection, tenant: tenant)
+            return vectors == chunks
+        }, "one vector per chunk: \(chunks) chunks, \(vectors.map(String.init) ?? "no answer") vectors")
+        #expect(try count("""
+            SELECT count(*) FROM (SELECT term, df FROM keyword_terms WHERE tenant = $1 AND df <> 0) k
+            FULL JOIN (SELECT term, count(*) AS n FROM chunk_terms WHERE tenant = $1 GROUP BY term) c ON c.term = k.term
+            WHERE k.df IS DISTINCT FROM c.n
+            """) == 0, "df equals a recount of the postings")
+    }
+
+    @Test func aBatchOfJobsFailingMidwayLeavesNothingThenCompletesOnce() throws {
+        let fake = try FakeOpenAIServer(apiKey: "sk-test")
+        try fake.control(["reset": true, "delay_ms": 300])
+        let collection = "ragd_jobs_" + Identifier.uuid().replacingOccurrences(of: "-", with: "").prefix(10)
+        let (server, token, tenant, jobs, database) = try Self.queueBatch(count: 4, fake: fake, collection: collection)
+        defer {
+            database.close()
+            server.stop()
+            _ = try? IngestFailureTests.milvus().drop(collection: collection)
+        }
+        func count(_ sql: String) throws -> Int { Int(try database.query(sql, [tenant])[0, 0] ?? "") ?? -1 }
+        // The four jobs run as one batch; once its first embeddings request has been
+        // answered, every later one fails.
+        #expect(eventually(timeout: 30) {
+            (try? count("""
+                SELECT coalesce(max(n), 0) FROM (
+                    SELECT count(*) AS n FROM ingest_jobs WHERE tenant = $1 AND state = 'running' GROUP BY lease_owner) AS owners
+                """)) == 4
+        }, "the four jobs run as one batch")
+        #expect(eventually(timeout: 30) { ((try? fake.statuses()) ?? []).contains(200) })
+        try fake.control(["fail_next": 100_000, "status": 500, "delay_ms": 0])
+        // Every job of the batch failed this attempt and was queued again, with nothing of
+        // the batch left behind (between attempts).
+        #expect(eventually(timeout: 60) {
+            (try? count("SELECT count(*) FROM ingest_jobs WHERE tenant = $1 AND state = 'queued' AND error IS NOT NULL")) == 4
+                && (try? count("SELECT count(*) FROM documents WHERE tenant = $1")) == 0
+        }, "\(Self.events(server))")
+        // Never visible meanwhile (retries keep failing while these are checked).
+        #expect(try count("SELECT count(*) FROM documents WHERE tenant = $1 AND status = 'ready'") == 0)
+        #expect(try count("SELECT count(*) FROM chunk_terms WHERE tenant = $1") == 0)
+        #expect(try IngestFailureTests.milvus().count(collection: collection, tenant: tenant) == 0)
+        let search = try server.requestJSON("POST", "/v1/search", token: token, ["query": "flux valve manual", "mode": "keyword"])
+        #expect(search.status == 200 && (search.json?["results"] as? [[String: Any]])?.isEmpty == true, "\(search.body)")
+
+        try fake.control(["fail_next": 0])
+        try Self.expectEachStoredOnce(server, token: token, tenant: tenant, jobs: jobs, database: database, collection: collection)
+    }
+
+    @Test func aBatchOfJobsSurvivesTheDeathOfItsWorkerAndCompletesOnce() throws {
+        let fake = try FakeOpenAIServer(apiKey: "sk-test")
+        try fake.control(["reset": true, "delay_ms": 400])
+        let collection = "ragd_jobs_" + Identifier.uuid().replacingOccurrences(of: "-", with: "").prefix(10)
+        let (server, token, tenant, jobs, database) = try Self.queueBatch(count: 4, fake: fake, collection: collection)
+        defer {
+            database.close()
+            server.stop()
+            _ = try? IngestFailureTests.milvus().drop(collection: collection)
+        }
+        // The whole batch is running under one worker's lease: kill that worker while it embeds.
+        var owner = ""
+        #expect(eventually(timeout: 30) {
+            let running = try? database.query("""
+                SELECT min(lease_owner), count(DISTINCT lease_owner), count(*) FROM ingest_jobs WHERE tenant = $1 AND state = 'running'
+                """, [tenant])
+            guard let running, running[0, 1] == "1", running[0, 2] == "4" else { return false }
+            owner = running[0, 0] ?? ""
+            return !owner.isEmpty
+        }, "the four jobs run as one batch")
+        let pid = try #require(Int32(owner.split(separator: "/").dropFirst().first ?? ""))
+        #expect(pid != server.ragd?.pid, "a worker runs jobs, not the master")
+        kill(pid, SIGKILL)
+        try fake.control(["delay_ms": 0])
+
+        try Self.expectEachStoredOnce(server, token: token, tenant: tenant, jobs: jobs, database: database, collection: collection)
+        #expect(try database.query("SELECT min(attempts) FROM ingest_jobs WHERE tenant = $1", [tenant])[0, 0].flatMap { Int($0) } ?? 0 >= 2,
+                "every job of the batch ran again after the kill")
+    }
 }
