@@ -42,18 +42,11 @@ final class TestDatabase: @unchecked Sendable {
     }
 }
 
-struct TestError: Error, CustomStringConvertible {
-    let description: String
-    init(_ description: String) { self.description = description }
-}
-
-@Suite(.serialized)
-final class DocumentStoreTests {
+/// A fresh database with every migration applied and a store on it, for the lifetime of a
+/// suite instance (the database is dropped with the fixture).
+final class MigratedStore: @unchecked Sendable {
     let database: TestDatabase
     let store: DocumentStore
-
-    /// The lease owner these tests ingest as (a host no real process runs on).
-    static let owner = "store-tests/1/1"
 
     init() throws {
         database = try TestDatabase()
@@ -66,6 +59,24 @@ final class DocumentStoreTests {
         store.connection.close()
         database.drop()
     }
+}
+
+struct TestError: Error, CustomStringConvertible {
+    let description: String
+    init(_ description: String) { self.description = description }
+}
+
+@Suite(.serialized)
+final class DocumentStoreTests {
+    /// A fresh migrated database for this suite, dropped with it.
+    let fixture: MigratedStore
+    var database: TestDatabase { fixture.database }
+    var store: DocumentStore { fixture.store }
+
+    init() throws { fixture = try MigratedStore() }
+
+    /// The lease owner these tests ingest as (a host no real process runs on).
+    static let owner = "store-tests/1/1"
 
     /// Marks a pending document ready with its chunks' terms, as the ingest pipeline does.
     func publish(_ document: NewDocument, _ chunks: [NewChunk]) throws {

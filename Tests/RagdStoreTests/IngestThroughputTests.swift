@@ -14,20 +14,12 @@ import Testing
 final class IngestThroughputTests {
     static let owner = "throughput-tests/1/1"
 
-    let database: TestDatabase
-    let store: DocumentStore
+    /// A fresh migrated database for this suite, dropped with it.
+    let fixture: MigratedStore
+    var database: TestDatabase { fixture.database }
+    var store: DocumentStore { fixture.store }
 
-    init() throws {
-        database = try TestDatabase()
-        let connection = try PostgresConnection(url: database.url)
-        try Migrations.run(on: connection)
-        store = DocumentStore(connection: connection)
-    }
-
-    deinit {
-        store.connection.close()
-        database.drop()
-    }
+    init() throws { fixture = try MigratedStore() }
 
     static let vocabulary = "valve pump pressure seal gasket flow turbine rotor bearing shaft coupling motor drain inlet outlet"
         .split(separator: " ").map(String.init)

@@ -8,20 +8,12 @@ import Testing
 /// transaction or not at all, and reading them back is scoped to the tenant.
 @Suite(.serialized)
 final class JobQueueTests {
-    let database: TestDatabase
-    let store: DocumentStore
+    /// A fresh migrated database for this suite, dropped with it.
+    let fixture: MigratedStore
+    var database: TestDatabase { fixture.database }
+    var store: DocumentStore { fixture.store }
 
-    init() throws {
-        database = try TestDatabase()
-        let connection = try PostgresConnection(url: database.url)
-        try Migrations.run(on: connection)
-        store = DocumentStore(connection: connection)
-    }
-
-    deinit {
-        store.connection.close()
-        database.drop()
-    }
+    init() throws { fixture = try MigratedStore() }
 
     static func job(_ id: String = Identifier.uuid(), title: String) -> NewJob {
         NewJob(id: id, title: title, source: title + ".md", contentType: "text/markdown", text: "text of " + title,

@@ -11,20 +11,12 @@ import Testing
 final class KeywordIndexTests {
     static let owner = "keyword-tests/1/1"
 
-    let database: TestDatabase
-    let store: DocumentStore
+    /// A fresh migrated database for this suite, dropped with it.
+    let fixture: MigratedStore
+    var database: TestDatabase { fixture.database }
+    var store: DocumentStore { fixture.store }
 
-    init() throws {
-        database = try TestDatabase()
-        let connection = try PostgresConnection(url: database.url)
-        try Migrations.run(on: connection)
-        store = DocumentStore(connection: connection)
-    }
-
-    deinit {
-        store.connection.close()
-        database.drop()
-    }
+    init() throws { fixture = try MigratedStore() }
 
     /// Stores and publishes a document of one chunk per line; returns its chunk ids.
     @discardableResult
