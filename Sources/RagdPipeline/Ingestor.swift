@@ -88,30 +88,11 @@ public final class Ingestor {
     private func run(_ request: IngestRequest, progress: ((Int, Int) -> Void)?) throws -> IngestResult {
         var timings = StageTimings()
         cleanUpVectors(limit: 5)
-        let sha256 = Self.sha256Hex(request.text)
-        if let existing = try timings.measure("store", { try store.document(tenant: request.tenant, sha256: sha256) }) {
-            if let result = try resolveExisting(existing) { return result }
-        }
-        let pieces = timings.measure("chunk") { chunker.chunks(of: request.text) }
-        guard !pieces.isEmpty else { throw PipelineError(.invalidInput, "the document has no text to index") }
-
-        let document = NewDocument(id: Identifier.uuid(), tenant: request.tenant, title: request.title, source: request.source,
-                                   contentType: request.contentType, sha256: sha256, metadataJSON: request.metadataJSON,
-                                   byteSize: request.text.utf8.count, pageCount: request.pages?.pageCount)
-        let chunks = pieces.map { piece in
-            NewChunk(id: Identifier.uuid(), ordinal: piece.ordinal, text: piece.text,
-                     pages: request.pages?.pages(start: piece.start, end: piece.end).map { PageRange(start: $0.first, end: $0.last) })
-        }
         let owner = IngestLease.currentOwner()
-        guard try timings.measure("store", {
-            try store.insertPending(document, chunks: chunks, owner: owner, leaseSeconds: IngestLease.seconds, collection: collection)
-        }) else {
-            // Another request stored the same content between our check and our insert.
-            guard let existing = try store.document(tenant: request.tenant, sha256: sha256),
-                  let result = try resolveExisting(existing) else {
-                throw PipelineError(.conflict, "the same content is being ingested by another request")
-            }
-            return result
+        let document: NewDocument, chunks: [NewChunk]
+        switch try prepare(request, sha256: Self.sha256Hex(request.text), owner: owner, timings: &timings) {
+        case .existing(let result): return result
+        case .pending(let stored, let storedChunks): (document, chunks) = (stored, storedChunks)
         }
 
         let terms = timings.measure("terms") { KeywordTerms.of(chunks.map { (id: $0.id, text: $0.text) }, title: document.title) }
@@ -146,6 +127,43 @@ public final class Ingestor {
             throw PipelineError(.badGateway, dependency: "database", "the stored document could not be read back")
         }
         return IngestResult(document: ready, duplicate: false, timings: timings)
+    }
+
+    /// What `prepare` made of a request: the result for content the tenant already has,
+    /// or the document and its chunks, now stored as pending under the caller's lease.
+    private enum Preparation {
+        case existing(IngestResult)
+        case pending(NewDocument, [NewChunk])
+    }
+
+    /// Looks the content up (a duplicate, or a dead ingest's leftover to reclaim), chunks
+    /// it and stores document and chunks as pending, for a single ingest and a batch alike.
+    private func prepare(_ request: IngestRequest, sha256: String, owner: String,
+                         timings: inout StageTimings) throws -> Preparation {
+        if let existing = try timings.measure("store", { try store.document(tenant: request.tenant, sha256: sha256) }),
+           let result = try resolveExisting(existing) {
+            return .existing(result)
+        }
+        let pieces = timings.measure("chunk") { chunker.chunks(of: request.text) }
+        guard !pieces.isEmpty else { throw PipelineError(.invalidInput, "the document has no text to index") }
+        let document = NewDocument(id: Identifier.uuid(), tenant: request.tenant, title: request.title, source: request.source,
+                                   contentType: request.contentType, sha256: sha256, metadataJSON: request.metadataJSON,
+                                   byteSize: request.text.utf8.count, pageCount: request.pages?.pageCount)
+        let chunks = pieces.map { piece in
+            NewChunk(id: Identifier.uuid(), ordinal: piece.ordinal, text: piece.text,
+                     pages: request.pages?.pages(start: piece.start, end: piece.end).map { PageRange(start: $0.first, end: $0.last) })
+        }
+        guard try timings.measure("store", {
+            try store.insertPending(document, chunks: chunks, owner: owner, leaseSeconds: IngestLease.seconds, collection: collection)
+        }) else {
+            // Another request stored the same content between our check and our insert.
+            guard let existing = try store.document(tenant: request.tenant, sha256: sha256),
+                  let result = try resolveExisting(existing) else {
+                throw PipelineError(.conflict, "the same content is being ingested by another request")
+            }
+            return .existing(result)
+        }
+        return .pending(document, chunks)
     }
 
     /// Ingests several documents of ONE tenant as one batch (background jobs, bulk loads):
@@ -186,33 +204,13 @@ public final class Ingestor {
                     aliases.append((index, first))
                     continue
                 }
-                if let existing = try timings.measure("store", { try store.document(tenant: tenant, sha256: sha256) }),
-                   let result = try resolveExisting(existing) {
+                switch try prepare(request, sha256: sha256, owner: owner, timings: &timings) {
+                case .existing(let result):
                     results[index] = .success(result)
-                    continue
+                case .pending(let document, let chunks):
+                    firstBySHA[sha256] = index
+                    prepared.append(Prepared(index: index, document: document, chunks: chunks))
                 }
-                let pieces = timings.measure("chunk") { chunker.chunks(of: request.text) }
-                guard !pieces.isEmpty else { throw PipelineError(.invalidInput, "the document has no text to index") }
-                let document = NewDocument(id: Identifier.uuid(), tenant: tenant, title: request.title, source: request.source,
-                                           contentType: request.contentType, sha256: sha256, metadataJSON: request.metadataJSON,
-                                           byteSize: request.text.utf8.count, pageCount: request.pages?.pageCount)
-                let chunks = pieces.map { piece in
-                    NewChunk(id: Identifier.uuid(), ordinal: piece.ordinal, text: piece.text,
-                             pages: request.pages?.pages(start: piece.start, end: piece.end).map { PageRange(start: $0.first, end: $0.last) })
-                }
-                guard try timings.measure("store", {
-                    try store.insertPending(document, chunks: chunks, owner: owner, leaseSeconds: IngestLease.seconds, collection: collection)
-                }) else {
-                    // Another request stored the same content between our check and our insert.
-                    guard let existing = try store.document(tenant: tenant, sha256: sha256),
-                          let result = try resolveExisting(existing) else {
-                        throw PipelineError(.conflict, "the same content is being ingested by another request")
-                    }
-                    results[index] = .success(result)
-                    continue
-                }
-                firstBySHA[sha256] = index
-                prepared.append(Prepared(index: index, document: document, chunks: chunks))
             } catch {
                 results[index] = .failure(PipelineError.from(error))
             }
