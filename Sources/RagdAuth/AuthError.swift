@@ -4,34 +4,27 @@
 /// value (a tenant or subject could carry anything), only which rule was broken. It also
 /// stays within the characters RFC 6750 allows in `error_description`.
 public struct AuthError: Error, Sendable, Equatable, CustomStringConvertible {
-    /// The kind of failure; a struct so that kinds can be added without breaking callers.
-    public struct Code: Hashable, Sendable, CustomStringConvertible {
-        private enum Value: String {
-            case missing, malformed, badSignature, expired, notYetValid, unsupportedAlgorithm,
-                 invalidClaims, insufficientScope
-        }
-
-        private let value: Value
-        private init(_ value: Value) { self.value = value }
-
+    /// The kind of failure.
+    public enum Code: String, Hashable, Sendable, CustomStringConvertible {
         /// No `Authorization` header, an empty one, or a scheme other than `Bearer`.
-        public static let missing = Code(.missing)
+        case missing
         /// Not a compact JWS: wrong part count, bad base64url, bad JSON, too long.
-        public static let malformed = Code(.malformed)
+        case malformed
         /// The HMAC does not match: another key, or a changed header or payload.
-        public static let badSignature = Code(.badSignature)
+        case badSignature
         /// `exp` has passed (after the leeway).
-        public static let expired = Code(.expired)
+        case expired
         /// `nbf` or `iat` lies in the future (beyond the leeway).
-        public static let notYetValid = Code(.notYetValid)
+        case notYetValid
         /// `alg` is not `HS256` (`none` included), or the header has `crit`.
-        public static let unsupportedAlgorithm = Code(.unsupportedAlgorithm)
+        case unsupportedAlgorithm
         /// A required claim is missing, has the wrong type, or breaks its rule.
-        public static let invalidClaims = Code(.invalidClaims)
+        case invalidClaims
         /// The token is valid but lacks the scope the operation needs (HTTP 403).
-        public static let insufficientScope = Code(.insufficientScope)
+        case insufficientScope
 
-        public var description: String { value.rawValue }
+        /// The code's name.
+        public var description: String { rawValue }
     }
 
     /// What went wrong.

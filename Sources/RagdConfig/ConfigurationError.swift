@@ -4,27 +4,22 @@
 /// The message never contains a secret: values of `SECRET_KEY`, `LLM_API_KEY` and the URLs
 /// that carry passwords are described, never echoed.
 public struct ConfigurationProblem: Sendable, Equatable, CustomStringConvertible {
-    /// What kind of problem this is; new codes may be added.
-    public struct Code: Sendable, Hashable, CustomStringConvertible {
-        private enum Base: String, Sendable, Hashable {
-            case missing, invalid, notAllowed, envFile, envFileSyntax
-        }
-
-        private let base: Base
-
+    /// What kind of problem this is.
+    public enum Code: String, Hashable, Sendable, CustomStringConvertible {
         /// A required variable is absent or empty.
-        public static let missing = Code(base: .missing)
+        case missing
         /// The value cannot be parsed as the expected type or is out of range.
-        public static let invalid = Code(base: .invalid)
+        case invalid
         /// The value is well-formed but forbidden by policy (e.g. a non-loopback FastCGI
         /// address, test routes in production).
-        public static let notAllowed = Code(base: .notAllowed)
+        case notAllowed
         /// The dotenv file cannot be found or read.
-        public static let envFile = Code(base: .envFile)
+        case envFile
         /// A statement in the dotenv file cannot be parsed.
-        public static let envFileSyntax = Code(base: .envFileSyntax)
+        case envFileSyntax
 
-        public var description: String { base.rawValue }
+        /// The code's name.
+        public var description: String { rawValue }
     }
 
     /// The environment variable concerned, e.g. `WORKERS` (`ENV_FILE` for dotenv problems).

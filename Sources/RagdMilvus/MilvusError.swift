@@ -5,36 +5,30 @@
 /// caller's fault (400), and `.dimensionMismatch` / `.incompatibleSchema` are start-up
 /// errors (the collection was made for another embedder).
 public struct MilvusError: Error, Sendable, CustomStringConvertible {
-    /// What kind of failure this is. New codes may be added; switch with a `default`.
-    public struct Code: Hashable, Sendable, CustomStringConvertible {
-        private enum Base: String, Hashable, Sendable {
-            case unavailable, timeout, rejected, dimensionMismatch, incompatibleSchema, invalidInput, invalidResponse
-        }
-        private let base: Base
-        private init(_ base: Base) { self.base = base }
-
+    /// What kind of failure this is.
+    public enum Code: String, Hashable, Sendable, CustomStringConvertible {
         /// Milvus could not be reached (connection refused, DNS, TLS, reset), answered
         /// HTTP 5xx, or said it is not ready.
-        public static let unavailable = Code(.unavailable)
+        case unavailable
         /// The connect or request timeout passed, or a write did not become visible to
         /// searches before `Configuration.visibilityTimeout`.
-        public static let timeout = Code(.timeout)
+        case timeout
         /// Milvus answered with a code other than 200 in its JSON body (it reports errors
         /// as HTTP 200 with a `code`); `milvusCode` holds that code.
-        public static let rejected = Code(.rejected)
+        case rejected
         /// The collection exists with vectors of another dimension.
-        public static let dimensionMismatch = Code(.dimensionMismatch)
+        case dimensionMismatch
         /// The collection exists but is not laid out the way ragd creates it (primary key
         /// `id`, vector field `vector`, dynamic fields, COSINE index).
-        public static let incompatibleSchema = Code(.incompatibleSchema)
+        case incompatibleSchema
         /// An argument was refused before any request was sent (bad tenant, id,
         /// collection name, vector or limit).
-        public static let invalidInput = Code(.invalidInput)
+        case invalidInput
         /// Milvus's answer could not be understood (not JSON, unexpected shape, too large).
-        public static let invalidResponse = Code(.invalidResponse)
+        case invalidResponse
 
         /// The code's name, for example `timeout`.
-        public var description: String { base.rawValue }
+        public var description: String { rawValue }
     }
 
     /// The kind of failure.

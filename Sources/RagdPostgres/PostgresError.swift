@@ -4,28 +4,22 @@
 /// passed through a redactor that removes every form of the password found in the URL.
 /// Host and port may appear (they help an operator and are not secret).
 public struct PostgresError: Error, Sendable, CustomStringConvertible {
-    /// What kind of failure this is. New codes may be added; switch with a `default`.
-    public struct Code: Hashable, Sendable, CustomStringConvertible {
-        private enum Base: String, Hashable, Sendable {
-            case invalidURL, connection, timeout, query, invalidParameter
-        }
-        private let base: Base
-        private init(_ base: Base) { self.base = base }
-
+    /// What kind of failure this is.
+    public enum Code: String, Hashable, Sendable, CustomStringConvertible {
         /// The URL cannot be parsed by libpq or is not a `postgres://` URL.
-        public static let invalidURL = Code(.invalidURL)
+        case invalidURL
         /// Connecting failed, or the connection broke while a query was in flight.
-        public static let connection = Code(.connection)
+        case connection
         /// A client-side deadline passed, or the server cancelled a statement because of
         /// `statement_timeout` (SQLSTATE 57014).
-        public static let timeout = Code(.timeout)
+        case timeout
         /// The server rejected the query (see `sqlState`).
-        public static let query = Code(.query)
+        case query
         /// A bind parameter cannot be sent (for example it contains a NUL byte).
-        public static let invalidParameter = Code(.invalidParameter)
+        case invalidParameter
 
         /// The code's name, for example `timeout`.
-        public var description: String { base.rawValue }
+        public var description: String { rawValue }
     }
 
     /// The kind of failure.

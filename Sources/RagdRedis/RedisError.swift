@@ -1,31 +1,25 @@
 /// An error from the Redis client. The message never carries the password or the URL.
 public struct RedisError: Error, Sendable, CustomStringConvertible {
-    /// What kind of failure this is. New codes may be added; switch with a `default`.
-    public struct Code: Hashable, Sendable, CustomStringConvertible {
-        private enum Base: String, Hashable, Sendable {
-            case invalidURL, unsupported, connection, timeout, authentication, reply, protocolError
-        }
-        private let base: Base
-        private init(_ base: Base) { self.base = base }
-
+    /// What kind of failure this is.
+    public enum Code: String, Hashable, Sendable, CustomStringConvertible {
         /// The URL cannot be parsed.
-        public static let invalidURL = Code(.invalidURL)
+        case invalidURL
         /// The URL asks for something this client does not do yet (for example `rediss://`).
-        public static let unsupported = Code(.unsupported)
+        case unsupported
         /// Connecting failed, or the connection broke during a command.
-        public static let connection = Code(.connection)
+        case connection
         /// The connect or command timeout passed.
-        public static let timeout = Code(.timeout)
+        case timeout
         /// AUTH was refused.
-        public static let authentication = Code(.authentication)
+        case authentication
         /// The server answered with an error reply (from the typed helpers; `command`
         /// returns error replies as `RedisReply.error` instead).
-        public static let reply = Code(.reply)
+        case reply
         /// The server's answer had an unexpected shape.
-        public static let protocolError = Code(.protocolError)
+        case protocolError
 
         /// The code's name, for example `timeout`.
-        public var description: String { base.rawValue }
+        public var description: String { rawValue }
     }
 
     /// The kind of failure.

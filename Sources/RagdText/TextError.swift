@@ -2,37 +2,30 @@
 /// input's problem (a byte offset, a missing boundary) and never quotes request content
 /// beyond short, printable names such as a media type.
 public struct TextError: Error, Sendable, Equatable, CustomStringConvertible {
-    /// What kind of failure this is. New codes may be added; switch with a `default`.
-    public struct Code: Hashable, Sendable, CustomStringConvertible {
-        private enum Base: String, Hashable, Sendable {
-            case invalidUTF8, unsupportedMediaType, unsupportedCharset, malformedMultipart,
-                 limitExceeded, invalidArgument, unreadableDocument, extractorFailed
-        }
-        private let base: Base
-        private init(_ base: Base) { self.base = base }
-
+    /// What kind of failure this is.
+    public enum Code: String, Hashable, Sendable, CustomStringConvertible {
         /// The bytes are not well-formed UTF-8; `byteOffset` says where (HTTP 400).
-        public static let invalidUTF8 = Code(.invalidUTF8)
+        case invalidUTF8
         /// The media type is not one ragd can turn into text (HTTP 415).
-        public static let unsupportedMediaType = Code(.unsupportedMediaType)
+        case unsupportedMediaType
         /// A text media type with a charset other than UTF-8 (or its subset US-ASCII) (HTTP 415).
-        public static let unsupportedCharset = Code(.unsupportedCharset)
+        case unsupportedCharset
         /// A `multipart/form-data` body or its `Content-Type` cannot be parsed (HTTP 400).
-        public static let malformedMultipart = Code(.malformedMultipart)
+        case malformedMultipart
         /// A configured limit (parts, header size) was passed (HTTP 413).
-        public static let limitExceeded = Code(.limitExceeded)
+        case limitExceeded
         /// A PDF or Word file that cannot be turned into text: encrypted, corrupt,
         /// truncated, empty, without a text layer, a decompression bomb, or too slow to
         /// parse; the message says which (HTTP 422).
-        public static let unreadableDocument = Code(.unreadableDocument)
+        case unreadableDocument
         /// The server could not run its PDF or Word reader (a tool missing, no temporary
         /// directory): not the file's fault (HTTP 500).
-        public static let extractorFailed = Code(.extractorFailed)
+        case extractorFailed
         /// A caller passed an unusable setting, e.g. a chunk overlap not below the size.
-        public static let invalidArgument = Code(.invalidArgument)
+        case invalidArgument
 
         /// The code's name, for example `invalidUTF8`.
-        public var description: String { base.rawValue }
+        public var description: String { rawValue }
     }
 
     /// The kind of failure.
