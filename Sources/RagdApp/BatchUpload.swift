@@ -1,3 +1,4 @@
+import Foundation
 import RagdCore
 import RagdHTTP
 import RagdText
@@ -31,28 +32,30 @@ enum BatchUpload {
     }
 
     /// Reads every file of the batch, in order. Besides the `files` parts only the
-    /// `metadata` field (a JSON object given to every document) is accepted; a file's title
-    /// is its own (HTML title, PDF or Word title) or its file name, and its source is its
-    /// file name, as for a single upload without those fields.
+    /// `metadata` field (a JSON object given to every document) and the `sources` field
+    /// are accepted; a file's title is its own (HTML title, PDF or Word title) or its file
+    /// name, and its source is its entry in `sources`, else its file name.
     static func parse(_ parts: [MultipartPart], reader: BinaryDocumentReader?, limits: Limits) throws -> [DocumentRoutes.Upload] {
         for part in parts where part.name != fileField {
             switch part.name {
-            case "metadata":
-                guard part.filename == nil else { throw JSONBody.invalid("metadata", "must be a form field (JSON text), not a file") }
+            case "metadata", "sources":
+                guard part.filename == nil else { throw JSONBody.invalid(part.name, "must be a form field (JSON text), not a file") }
                 continue
             case "file":
                 throw JSONBody.invalid("file", "cannot be mixed with files: name every file of a batch files")
             case "title", "source":
                 throw JSONBody.invalid(part.name, "is not accepted in the batch form: each document's \(part.name) comes from its file")
             default:
-                throw JSONBody.invalid(part.name, "is not a known field of the batch form (expected files, metadata)")
+                throw JSONBody.invalid(part.name, "is not a known field of the batch form (expected files, metadata, sources)")
             }
         }
         let metadata = try DocumentRoutes.metadataField(parts)
+        let files = parts.filter { $0.name == fileField }
+        let sources = try sourcesField(parts, files: files.count)
         let started = Clock.monotonicNanoseconds()
         var textBytes = 0
         var uploads: [DocumentRoutes.Upload] = []
-        for (index, file) in parts.filter({ $0.name == fileField }).enumerated() {
+        for (index, file) in files.enumerated() {
             func refuse(_ problem: Problem) -> Problem { partProblem(problem, index: index, filename: file.filename) }
             func invalid(_ message: String) -> Problem {
                 refuse(Problem(status: 422, code: "validation-error", title: "Unprocessable Content", detail: message,
@@ -82,10 +85,30 @@ enum BatchUpload {
             uploads.append(DocumentRoutes.Upload(
                 title: DocumentRoutes.boundedTitle(extracted.title) ?? DocumentRoutes.boundedTitle(filename)
                     ?? DocumentRoutes.derivedTitle(extracted.text),
-                source: String(filename.prefix(DocumentRoutes.maxSourceLength)), contentType: extracted.format.mediaType,
+                source: String((sources?[index] ?? filename).prefix(DocumentRoutes.maxSourceLength)),
+                contentType: extracted.format.mediaType,
                 text: extracted.text, metadataJSON: metadata, pages: extracted.pages))
         }
         return uploads
+    }
+
+    /// The optional `sources` field: a JSON array of strings, one per file in order, each
+    /// file's source (a client that walks folders keeps the paths there; a part's file name
+    /// is only the last component). 422 unless it is that.
+    static func sourcesField(_ parts: [MultipartPart], files: Int) throws -> [String]? {
+        guard let text = try DocumentRoutes.formField(parts, "sources") else { return nil }
+        let decoded = try? JSONSerialization.jsonObject(with: Data(text.utf8), options: [.fragmentsAllowed])
+        guard let array = decoded as? [Any], let sources = array as? [String], sources.count == array.count else {
+            throw JSONBody.invalid("sources", "must be a JSON array of strings, one per file")
+        }
+        guard sources.count == files else {
+            throw JSONBody.invalid("sources", "names \(sources.count) source(s) for \(files) file(s): give one per file, in order")
+        }
+        if sources.contains(where: { $0.utf8.contains(0) }) { throw JSONBody.invalid("sources", JSONBody.nulMessage) }
+        if sources.contains(where: { $0.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty }) {
+            throw JSONBody.invalid("sources", "must not hold an empty source")
+        }
+        return sources
     }
 
     /// `problem` as the answer for the whole batch: its detail starts with the part

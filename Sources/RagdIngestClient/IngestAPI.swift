@@ -80,6 +80,23 @@ final class IngestAPI {
                                       timeout: connection.uploadTimeout))
     }
 
+    /// Uploads several files as background jobs in one request (the batch form: every
+    /// file a part named `files`; `sources`, the paths as the user named them, in order).
+    /// The server queues all of them or none.
+    func uploadBatch(_ files: [(file: IngestFile, content: [UInt8])]) -> APIResult {
+        var form = MultipartBody()
+        let sources = (try? JSONSerialization.data(withJSONObject: files.map(\.file.displayPath))) ?? Data("[]".utf8)
+        form.addField("sources", String(decoding: sources, as: UTF8.self))
+        for (file, content) in files {
+            form.addFile("files", filename: (file.path as NSString).lastPathComponent, contentType: file.format.mediaType,
+                         content: content)
+        }
+        form.finish()
+        return call(HTTPClientRequest(method: "POST", url: connection.baseURL + "/v1/documents?async=true",
+                                      headers: [("Content-Type", form.contentType)], body: form.bytes,
+                                      timeout: connection.uploadTimeout))
+    }
+
     /// The tenant's jobs among `ids` (at most 100), as the server shows them.
     func jobs(_ ids: [String]) -> APIResult {
         call(HTTPClientRequest(url: connection.baseURL + "/v1/jobs?ids=" + ids.joined(separator: ",")))

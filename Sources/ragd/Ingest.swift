@@ -29,7 +29,7 @@ struct Ingest: ParsableCommand {
         static func help(for value: Mode) -> ArgumentHelp? {
             switch value {
             case .sync: return "Ingest each file in its upload request (default)."
-            case .async: return "Queue each file as a background job and wait for the jobs (--concurrency bounds the jobs in flight)."
+            case .async: return "Queue the files as background jobs, up to 16 per request, and wait for the jobs."
             }
         }
     }
@@ -43,7 +43,7 @@ struct Ingest: ParsableCommand {
     @Option(help: "A bearer token with documents:write (default: $RAGD_TOKEN; prefer the variable, a command line is visible to other users).")
     var token: String?
 
-    @Option(help: "Files uploading at once (with --async: jobs in flight), 1 to 64.")
+    @Option(help: "Upload requests at once, 1 to 64.")
     var concurrency: Int = 4
 
     @Option(name: .customLong("glob"), help: "Only files whose name matches this shell pattern (e.g. '*.pdf'); repeatable.")

@@ -129,6 +129,12 @@ final class BatchUploadTests {
             ("?async=true", [file("alpha.md"), "metadata=[1]"], "metadata"),
             ("?async=true", [file("alpha.md"), "metadata=@" + files + "/alpha.md"], "metadata"),
             ("?async=true", ["files=just text, no file", file("alpha.md")], "files[0]"),
+            ("?async=true", [file("alpha.md"), "sources=docs/alpha.md"], "sources"),
+            ("?async=true", [file("alpha.md"), file("beta.txt"), #"sources=["docs/alpha.md"]"#], "sources"),
+            ("?async=true", [file("alpha.md"), #"sources=[7]"#], "sources"),
+            ("?async=true", [file("alpha.md"), #"sources=["a\u0000b"]"#], "sources"),
+            ("?async=true", [file("alpha.md"), #"sources=[" "]"#], "sources"),
+            ("?async=true", [file("alpha.md"), "sources=@" + files + "/alpha.md"], "sources"),
             ("", [file("alpha.md"), file("beta.txt")], "files"),
             ("?async=false", [file("alpha.md")], "files"),
         ]
@@ -142,6 +148,28 @@ final class BatchUploadTests {
         #expect(two.status == 422 && (two.json?["errors"] as? [[String: Any]])?.first?["field"] as? String == "file", "\(two.body)")
 
         #expect(try rows(tenant) == (0, 0), "nothing queued, nothing stored")
+    }
+
+    @Test func sourcesNameEachFilesDocument() throws {
+        let token = try server.token(tenant: Self.tenant())
+        let sources = ["manuals/sea/alpha.md", "manuals/beta.txt"]
+        let accepted = try post("/v1/documents?async=true", token: token, parts: [
+            file("alpha.md"), file("beta.txt"), #"sources=["manuals/sea/alpha.md", "manuals/beta.txt"]"#,
+        ])
+        #expect(accepted.status == 202, "\(accepted.body)")
+        let ids = (accepted.json?["data"] as? [[String: Any]] ?? []).compactMap { $0["id"] as? String }
+        #expect((accepted.json?["data"] as? [[String: Any]])?.map { $0["title"] as? String ?? "" } == ["Alpha", "beta.txt"],
+                "titles still come from the documents and file names")
+        var jobs: [[String: Any]] = []
+        let done = try eventually(timeout: 90) {
+            jobs = try server.request("GET", "/v1/jobs?ids=" + ids.joined(separator: ","), token: token).json?["data"] as? [[String: Any]] ?? []
+            return jobs.count == 2 && jobs.allSatisfy { $0["state"] as? String == "succeeded" }
+        }
+        #expect(done, "\(jobs)")
+        let stored = try jobs.map { job in
+            try server.request("GET", "/v1/documents/\(job["document_id"] as? String ?? "")", token: token).json?["source"] as? String
+        }
+        #expect(stored == sources, "each document's source is its entry, in the order of the files")
     }
 
     @Test func theBatchLimitsAreThoseOfTheBody() throws {

@@ -199,7 +199,11 @@ final class IngestCommandTests {
         }
     }
 
-    @Test func filesTheServerRefusesAreReportedAndTheStatusIsOne() throws {
+    /// Synchronous, and in the background mode, whose batch request the server refuses as
+    /// a whole for one unreadable file: the files are then sent one by one, so each ends
+    /// with its own answer.
+    @Test(arguments: [[], ["--async"]])
+    func filesTheServerRefusesAreReportedAndTheStatusIsOne(mode: [String]) throws {
         let work = try Self.folder(["docs/good.md": "# Good\n\nThe varnished tiller is stored dry.", "picture.png": "png"])
         defer { TestSupport.removeDirectory(work) }
         for name in ["encrypted.pdf", "truncated.pdf"] {
@@ -207,7 +211,7 @@ final class IngestCommandTests {
         }
         let token = try server.token(tenant: Self.tenant())
         // The picture is named explicitly: an unsupported type is an error, not a silent skip.
-        let run = try ingest(["docs", "picture.png", "missing.md"], token: token, in: work)
+        let run = try ingest(["docs", "picture.png", "missing.md"] + mode, token: token, in: work)
         #expect(run.status == 1, "\(run.output)")
         #expect(run.lines("ingested").count == 1 && run.lines("FAILED").count == 4, "\(run.output)")
         let encrypted = try #require(run.fileLines.first { $0.contains("docs/encrypted.pdf") })
@@ -220,7 +224,7 @@ final class IngestCommandTests {
         #expect(try documents(token).count == 1)
 
         // Failures are not remembered as done: the next run tries them again.
-        let again = try ingest(["docs"], token: token, in: work)
+        let again = try ingest(["docs"] + mode, token: token, in: work)
         #expect(again.status == 1 && again.lines("unchanged").count == 1 && again.lines("FAILED").count == 2, "\(again.output)")
     }
 
@@ -234,8 +238,8 @@ final class IngestCommandTests {
         let tenant = Self.tenant()
         let token = try server.token(tenant: tenant)
 
-        // One file at a time: once a job is queued, the run only waits for it, so a kill
-        // then leaves no upload half-answered.
+        // One batch request for the six files: once its jobs are queued, the run only
+        // waits for them, so a kill then leaves no upload half-answered.
         try fake.control(["delay_ms": 300])
         let child = try startIngest(["queue", "--async", "--concurrency", "1"], token: token, in: work)
         let queued = eventually(timeout: 60) { child.log.contains(" as job ") }
@@ -249,7 +253,9 @@ final class IngestCommandTests {
         let rerun = try ingest(["queue", "--async", "--concurrency", "2"], token: token, in: work)
         #expect(rerun.status == 0, "\(rerun.output)")
         #expect(rerun.fileLines.count == 6 && rerun.lines("ingested").count + rerun.lines("duplicate").count == 6, "\(rerun.output)")
+        #expect(child.log.split(separator: "\n").filter { $0.hasPrefix("queued ") }.count == 6, "one batch: \(child.log)")
         #expect(!rerun.output.contains("queued \(firstFile) "), "the job of the killed run is awaited, not queued again")
+        #expect(!rerun.output.contains("queued "), "every job of the killed run is awaited: \(rerun.output)")
         #expect(try count("SELECT count(*) FROM ingest_jobs WHERE tenant = $1", tenant) == 6, "one job per file")
         #expect(try count("SELECT count(*) FROM ingest_jobs WHERE tenant = $1 AND state = 'succeeded'", tenant) == 6)
         let stored = try documents(token)
