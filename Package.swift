@@ -63,11 +63,11 @@ let package = Package(
 
         // MARK: Tests
         .target(name: "RagdTesting", path: "Tests/RagdTesting"),
-        .testTarget(name: "RagdConfigTests", dependencies: ["RagdConfig"]),
+        .testTarget(name: "RagdConfigTests", dependencies: ["RagdConfig", "RagdTesting"]),
         .testTarget(name: "RagdHTTPTests", dependencies: ["RagdHTTP"]),
         .testTarget(name: "RagdAppTests", dependencies: ["RagdApp", "RagdAnswer", "RagdConfig", "RagdHTTP", "RagdPool"]),
-        .testTarget(name: "RagdMetricsTests", dependencies: ["RagdMetrics"]),
-        .testTarget(name: "RagdAuthTests", dependencies: ["RagdAuth"]),
+        .testTarget(name: "RagdMetricsTests", dependencies: ["RagdMetrics", "RagdTesting"]),
+        .testTarget(name: "RagdAuthTests", dependencies: ["RagdAuth", "RagdTesting"]),
         .testTarget(name: "RagdTextTests", dependencies: ["RagdText", "RagdEmbedding", "RagdTesting"]),
         .testTarget(name: "RagdExtractTests", dependencies: ["RagdExtract", "RagdText", "RagdTesting"]),
         .testTarget(name: "RagdMilvusTests", dependencies: ["RagdMilvus", "RagdTesting"]),

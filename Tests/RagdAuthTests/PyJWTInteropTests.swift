@@ -1,4 +1,5 @@
 import Foundation
+import RagdTesting
 import Testing
 
 @testable import RagdAuth
@@ -120,15 +121,7 @@ enum LivePyJWT {
     }()
 
     static func run(_ arguments: [String]) throws -> (status: Int32, stdout: Data) {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: python)
-        process.arguments = arguments
-        let stdout = Pipe()
-        process.standardOutput = stdout
-        process.standardError = FileHandle.nullDevice
-        try process.run()
-        let data = stdout.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        return (process.terminationStatus, data)
+        let result = try RagdTesting.run(python, arguments, separateErrors: true)
+        return (result.status, Data(result.output.utf8))
     }
 }

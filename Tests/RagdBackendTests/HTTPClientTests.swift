@@ -83,7 +83,9 @@ struct HTTPClientTests {
         }
         let elapsed = ContinuousClock.now - start
         #expect(elapsed >= .milliseconds(350))
-        #expect(elapsed < .milliseconds(1200))
+        // Bounded by the 400 ms timeout, not by the server (which never answers); generous
+        // for a loaded machine.
+        #expect(elapsed < .seconds(5))
     }
 
     @Test func refusedConnectionIsAConnectError() throws {
@@ -184,7 +186,7 @@ struct HTTPClientTests {
         }
         let elapsed = ContinuousClock.now - start
         #expect(elapsed >= .milliseconds(300))
-        #expect(elapsed < .milliseconds(2500))
+        #expect(elapsed < .seconds(10), "stopped by shouldContinue, not by the 20 s timeout")
     }
 
     @Test func streamingCanRefuseAResponseByStatus() throws {

@@ -142,7 +142,7 @@ struct PostgresConnectionTests {
         }
         let elapsed = ContinuousClock.now - start
         #expect(elapsed >= .milliseconds(250))
-        #expect(elapsed < .milliseconds(1500))
+        #expect(elapsed < .milliseconds(2500), "the 300 ms timeout, not the 3 s sleep")
         #expect(!db.isConnected)
         #expect(try db.query("SELECT 5")[0, 0] == "5")
     }
@@ -185,7 +185,7 @@ struct PostgresConnectionTests {
         }
         let elapsed = ContinuousClock.now - start
         #expect(elapsed >= .milliseconds(250))
-        #expect(elapsed < .milliseconds(1000))
+        #expect(elapsed < .seconds(5), "the 300 ms ping timeout, not a server that never answers")
     }
 
     @Test func connectingToAClosedPortFailsFast() throws {

@@ -34,9 +34,9 @@ final class ThrowawayPostgres: @unchecked Sendable {
     /// initdb + start; the caller must `destroy()`.
     static func create() throws -> ThrowawayPostgres {
         let directory = try TestSupport.makeTemporaryDirectory("ragd-pg")
-        guard let user = getpwnam("postgres") else { throw TestSupport.Failure("no postgres user") }
+        guard let user = getpwnam("postgres") else { throw TestFailure("no postgres user") }
         let uid = user.pointee.pw_uid, gid = user.pointee.pw_gid
-        guard chown(directory, uid, gid) == 0 else { throw TestSupport.Failure("chown failed") }
+        guard chown(directory, uid, gid) == 0 else { throw TestFailure("chown failed") }
         let passwordFile = directory + "/pwfile"
         try (password + "\n").write(toFile: passwordFile, atomically: false, encoding: .utf8)
         chown(passwordFile, uid, gid)

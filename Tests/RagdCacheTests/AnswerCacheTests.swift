@@ -47,8 +47,8 @@ struct AnswerCacheTests {
         #expect(cache.lookup(tenant: "t", version: 1, fingerprint: "q").outcome == .miss)
     }
 
-    @Test func aDownRedisBypassesTheCache() {
-        let redis = CacheRedis(url: "redis://127.0.0.1:\(freePort())")
+    @Test func aDownRedisBypassesTheCache() throws {
+        let redis = CacheRedis(url: "redis://127.0.0.1:\(try TestSupport.freePort())")
         let cache = AnswerCache(redis: redis, ttl: .seconds(60))
         let result = cache.lookup(tenant: "acme", version: 1, fingerprint: "q")
         #expect(result.outcome == .bypassed)

@@ -16,7 +16,7 @@ struct CacheRedisTests {
     }
 
     @Test func aDownRedisCostsOneAttemptPerRetryInterval() throws {
-        let port = freePort()
+        let port = try TestSupport.freePort()
         let redis = CacheRedis(url: "redis://127.0.0.1:\(port)", options: .init(retryInterval: .milliseconds(300)))
         var changes: [Bool] = []
         redis.onAvailabilityChange = { available, _ in changes.append(available) }

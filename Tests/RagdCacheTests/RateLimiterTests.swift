@@ -114,8 +114,8 @@ struct RateLimiterTests {
         #expect(eventually(timeout: 3) { limiter.admit(subject: "s").allowed })
     }
 
-    @Test func aDownRedisFollowsTheFailOpenFlag() {
-        let url = "redis://127.0.0.1:\(freePort())"
+    @Test func aDownRedisFollowsTheFailOpenFlag() throws {
+        let url = "redis://127.0.0.1:\(try TestSupport.freePort())"
         let open = RateLimiter(redis: CacheRedis(url: url), limitPerMinute: 5, failOpen: true)
         for _ in 0..<10 {
             let decision = open.admit(subject: "x")

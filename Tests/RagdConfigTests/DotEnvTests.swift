@@ -1,4 +1,5 @@
 import Foundation
+import RagdTesting
 import Testing
 
 @testable import RagdConfig
@@ -329,23 +330,10 @@ enum PythonDotenv {
     private static func run(
         _ arguments: [String], input: Data, environment: [String: String]
     ) throws -> (status: Int32, stdout: Data) {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: python)
-        process.arguments = arguments
         var env = ProcessInfo.processInfo.environment
         env.removeValue(forKey: "MISSING")
         env.merge(environment) { $1 }
-        process.environment = env
-        let stdin = Pipe()
-        let stdout = Pipe()
-        process.standardInput = stdin
-        process.standardOutput = stdout
-        process.standardError = FileHandle.nullDevice
-        try process.run()
-        stdin.fileHandleForWriting.write(input)
-        try stdin.fileHandleForWriting.close()
-        let data = stdout.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        return (process.terminationStatus, data)
+        let result = try RagdTesting.run(python, arguments, environment: env, input: input, separateErrors: true)
+        return (result.status, Data(result.output.utf8))
     }
 }

@@ -18,7 +18,7 @@ final class E5EmbedderTests {
         guard let binary = ProcessInfo.processInfo.environment["RAGD_E5_BIN"], FileManager.default.isExecutableFile(atPath: binary) else {
             throw TestFailure("RAGD_E5_BIN does not name the e5 server: run the tests through scripts/test.sh (stack.sh install sets it up)")
         }
-        let port = freePort()
+        let port = try TestSupport.freePort()
         let directory = try TestSupport.makeTemporaryDirectory("ragd-e5")
         e5 = try ChildProcess(binary, ["--host", "127.0.0.1", "--port", String(port), "--threads", "2"],
                               environment: ProcessInfo.processInfo.environment, logPath: directory + "/e5.log",

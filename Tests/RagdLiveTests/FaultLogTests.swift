@@ -7,7 +7,7 @@ import Testing
 @Suite struct FaultLogTests {
     @Test func anUnreachableDatabaseIsLoggedWithItsCauseAndRequestID() throws {
         // A port nothing listens on: every PostgreSQL connection is refused.
-        let server = try LiveServer(["DATABASE_URL": "postgres://ragd:secret-pw@127.0.0.1:\(freePort())/ragdb",
+        let server = try LiveServer(["DATABASE_URL": "postgres://ragd:secret-pw@127.0.0.1:\(try TestSupport.freePort())/ragdb",
                                      "MIGRATE_ON_START": "false"])
         defer { server.stop() }
         try server.start()

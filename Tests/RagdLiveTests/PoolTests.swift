@@ -32,21 +32,17 @@ struct PoolTests {
         try server.start()
         let before = try #require(server.waitForWorkers(2))
 
-        let load = Process()
-        load.executableURL = URL(fileURLWithPath: "/usr/bin/python3")
-        load.arguments = [Paths.testTool("loadloop.py"), server.baseURL + "/health", "--connections", "6", "--requests", "4000"]
-        let output = Pipe()
-        load.standardOutput = output
-        try load.run()
+        let load = try ChildProcess("/usr/bin/python3", [Paths.testTool("loadloop.py"), server.baseURL + "/health",
+                                                         "--connections", "6", "--requests", "4000"],
+                                    logPath: server.directory + "/load.json", errorLogPath: server.directory + "/load.log")
         // HUP while the loop runs, twice, so both reloads overlap live traffic.
         #expect(eventually(timeout: 10) { server.ragd!.logLines.filter { $0["msg"] as? String == "request" }.count > 200 })
         server.ragd!.signal(SIGHUP)
-        usleep(300_000)
         #expect(eventually(timeout: 10) { server.ragd!.logLines.filter { $0["msg"] as? String == "request" }.count > 1500 })
         server.ragd!.signal(SIGHUP)
-        load.waitUntilExit()
+        #expect(load.waitForExit(timeout: 300) == 0, "\((try? String(contentsOfFile: server.directory + "/load.log", encoding: .utf8)) ?? "")")
 
-        let report = try #require(try JSONSerialization.jsonObject(with: output.fileHandleForReading.readDataToEndOfFile()) as? [String: Any])
+        let report = try #require(try JSONSerialization.jsonObject(with: Data(load.log.utf8)) as? [String: Any])
         #expect(report["failed"] as? Int == 0, "\(report)")
         #expect(report["ok"] as? Int == 4000, "\(report)")
         let after = try #require(server.waitForWorkers(2))

@@ -48,7 +48,7 @@ struct ProbeTests {
 
     @Test func readinessFollowsRedis() throws {
         // A Redis of this test's own, so stopping it disturbs nobody else.
-        let port = freePort()
+        let port = try TestSupport.freePort()
         let dir = NSTemporaryDirectory() + "ragd-redis-\(port)"
         try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
         func startRedis() throws -> ChildProcess {

@@ -8,10 +8,10 @@ import Testing
 @Suite(.serialized)
 struct QueryDegradedTests {
     /// A port with nothing listening: Redis is down for this server.
-    static func deadRedis() -> String { "redis://127.0.0.1:\(freePort())/0" }
+    static func deadRedis() throws -> String { "redis://127.0.0.1:\(try TestSupport.freePort())/0" }
 
     @Test func withoutAnLLMOrRedisTheAnswerIsExtractive() throws {
-        let stack = try QueryStack(llm: false, ["REDIS_URL": Self.deadRedis()])
+        let stack = try QueryStack(llm: false, ["REDIS_URL": try Self.deadRedis()])
         defer { stack.stop() }
         let token = try stack.server.token(tenant: QueryStack.tenant())
         let cats = try stack.ingest(token, title: "Cats", text: QueryStack.cats)
@@ -40,7 +40,7 @@ struct QueryDegradedTests {
     }
 
     @Test func failClosedRefusesWhileRedisIsDown() throws {
-        let stack = try QueryStack(llm: false, ["REDIS_URL": Self.deadRedis(), "RATE_LIMIT_FAIL_OPEN": "false"])
+        let stack = try QueryStack(llm: false, ["REDIS_URL": try Self.deadRedis(), "RATE_LIMIT_FAIL_OPEN": "false"])
         defer { stack.stop() }
         let token = try stack.server.token(tenant: QueryStack.tenant())
         let result = try stack.query(token, ["question": "Anything?"])

@@ -117,7 +117,7 @@ final class QueryTests {
         }
         #expect(noticed, "ragd closed its request to the LLM")
         let delay = (gone ?? .infinity) - left
-        #expect(delay < 1.5, "the LLM request was aborted \(delay) s after the client left")
+        #expect(delay < 3, "the LLM request was aborted \(delay) s after the client left (the next token was 4 s away)")
         #expect((try stack.chatRequests().last?["tokens_sent"] as? Int ?? 99) <= 1)
     }
 

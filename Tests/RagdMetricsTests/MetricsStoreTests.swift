@@ -1,5 +1,6 @@
 import Foundation
 import RagdMetrics
+import RagdTesting
 import Testing
 
 @Suite struct MetricsStoreTests {
@@ -96,17 +97,6 @@ import Testing
 
 /// Runs `promtool check metrics` on `text` (promtool comes from Debian's prometheus package).
 func promtool(_ text: String) throws -> (status: Int32, output: String) {
-    let process = Process()
-    process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-    process.arguments = ["promtool", "check", "metrics"]
-    let input = Pipe(), output = Pipe()
-    process.standardInput = input
-    process.standardOutput = output
-    process.standardError = output
-    try process.run()
-    input.fileHandleForWriting.write(Data(text.utf8))
-    try input.fileHandleForWriting.close()
-    let data = output.fileHandleForReading.readDataToEndOfFile()
-    process.waitUntilExit()
-    return (process.terminationStatus, String(decoding: data, as: UTF8.self))
+    let result = try run("/usr/bin/env", ["promtool", "check", "metrics"], input: Data(text.utf8))
+    return (result.status, result.output)
 }

@@ -1,39 +1,56 @@
 import Foundation
 
-/// A process started by a test, with its stderr captured to a file the test can read.
+/// A process started by a test, with its stdout and stderr written to a file the test can
+/// read: the one way the tests start a program, whether it serves for a while (ragd,
+/// nginx, Redis, a Python tool) or runs to completion (`TestSupport.run`). A file, not a
+/// pipe: a daemon it forks (`pg_ctl start`) keeps a pipe open after the program exits.
+/// Started with posix_spawn and reaped with waitpid: Foundation's `Process` relies on a
+/// SIGCHLD monitor that did not reap children reliably under the test runner's
+/// cooperative threads (its `isRunning` stayed true, `waitUntilExit` never returned).
 public final class ChildProcess: @unchecked Sendable {
-    public let process: Process
+    public let pid: pid_t
     public let logPath: String
+    private let lock = NSLock()
+    /// Set once reaped: the exit status, 128 + the signal when killed by one.
+    private var exitStatus: Int32?
 
-    /// Starts `executable` with `arguments` and exactly `environment` (plus PATH).
-    public init(_ executable: String, _ arguments: [String], environment: [String: String], logPath: String,
-                currentDirectory: String? = nil) throws {
-        process = Process()
-        process.executableURL = URL(fileURLWithPath: executable)
-        process.arguments = arguments
-        var env = environment
+    /// Starts `executable` with `arguments` and exactly `environment` (plus PATH), or the
+    /// test runner's environment when nil. stdin is `inputPath` (default /dev/null);
+    /// stderr goes to `logPath` with stdout, or to `errorLogPath` when given.
+    public init(_ executable: String, _ arguments: [String], environment: [String: String]? = nil, logPath: String,
+                errorLogPath: String? = nil, inputPath: String? = nil, currentDirectory: String? = nil) throws {
+        var env = environment ?? ProcessInfo.processInfo.environment
         env["PATH"] = env["PATH"] ?? ProcessInfo.processInfo.environment["PATH"] ?? "/usr/bin:/bin:/usr/sbin:/sbin"
-        process.environment = env
-        if let currentDirectory { process.currentDirectoryURL = URL(fileURLWithPath: currentDirectory) }
         FileManager.default.createFile(atPath: logPath, contents: nil)
-        let log = try FileHandle(forWritingTo: URL(fileURLWithPath: logPath))
-        process.standardError = log
-        process.standardOutput = log
-        process.standardInput = FileHandle.nullDevice
         self.logPath = logPath
-        try process.run()
+        pid = try Self.spawn(executable, arguments, environment: env, logPath: logPath, errorLogPath: errorLogPath,
+                             inputPath: inputPath ?? "/dev/null", currentDirectory: currentDirectory)
     }
 
-    public var pid: Int32 { process.processIdentifier }
-    public var isRunning: Bool { process.isRunning }
+    public var isRunning: Bool { reaped() == nil }
 
-    public func signal(_ signal: Int32) { kill(process.processIdentifier, signal) }
+    public func signal(_ signal: Int32) {
+        guard isRunning else { return }
+        kill(pid, signal)
+    }
 
-    /// Waits up to `timeout` seconds for the process to exit; returns its status or nil.
+    /// Waits up to `timeout` seconds for the process to exit; returns its status (128 +
+    /// the signal when a signal ended it) or nil.
     public func waitForExit(timeout: Double) -> Int32? {
-        let deadline = Date().addingTimeInterval(timeout)
-        while process.isRunning && Date() < deadline { usleep(20_000) }
-        return process.isRunning ? nil : process.terminationStatus
+        _ = eventually(timeout: timeout) { reaped() != nil }
+        return reaped()
+    }
+
+    /// Waits as long as it takes for the process to exit and returns its status.
+    public func waitForExit() -> Int32 {
+        if let status = reaped() { return status }
+        var status: Int32 = 0
+        while waitpid(pid, &status, 0) < 0 && errno == EINTR {}
+        lock.lock()
+        defer { lock.unlock() }
+        let signal = status & 0x7f
+        exitStatus = exitStatus ?? (signal == 0 ? (status >> 8) & 0xff : 128 + signal)
+        return exitStatus!
     }
 
     /// What the process wrote so far.
@@ -48,41 +65,116 @@ public final class ChildProcess: @unchecked Sendable {
 
     /// Stops the process: `signal` first, SIGKILL after `grace` seconds.
     public func stop(signal: Int32 = SIGTERM, grace: Double = 10) {
-        guard process.isRunning else { return }
-        kill(process.processIdentifier, signal)
+        guard isRunning else { return }
+        kill(pid, signal)
         if waitForExit(timeout: grace) == nil {
-            kill(process.processIdentifier, SIGKILL)
-            process.waitUntilExit()
+            kill(pid, SIGKILL)
+            _ = waitForExit(timeout: 60)
         }
     }
 
     deinit { stop(signal: SIGKILL, grace: 1) }
+
+    /// The exit status once the process has ended (reaping it then), else nil.
+    private func reaped() -> Int32? {
+        lock.lock()
+        defer { lock.unlock() }
+        if let exitStatus { return exitStatus }
+        var status: Int32 = 0
+        let result = waitpid(pid, &status, WNOHANG)
+        if result == pid {
+            let signal = status & 0x7f
+            exitStatus = signal == 0 ? (status >> 8) & 0xff : 128 + signal
+        } else if result < 0 && errno == ECHILD {
+            exitStatus = -1
+        }
+        return exitStatus
+    }
+
+    private typealias AddChdir = @convention(c) (UnsafeMutablePointer<posix_spawn_file_actions_t>?, UnsafePointer<CChar>?) -> Int32
+    /// glibc's posix_spawn_file_actions_addchdir_np, which the Glibc module does not
+    /// export (RTLD_DEFAULT is a null handle on glibc).
+    private static let addChdir: AddChdir? = dlsym(nil, "posix_spawn_file_actions_addchdir_np").map {
+        unsafeBitCast($0, to: AddChdir.self)
+    }
+
+    private static func spawn(_ executable: String, _ arguments: [String], environment: [String: String], logPath: String,
+                              errorLogPath: String?, inputPath: String, currentDirectory: String?) throws -> pid_t {
+        var actions = posix_spawn_file_actions_t()
+        posix_spawn_file_actions_init(&actions)
+        defer { posix_spawn_file_actions_destroy(&actions) }
+        posix_spawn_file_actions_addopen(&actions, 0, inputPath, O_RDONLY, 0)
+        posix_spawn_file_actions_addopen(&actions, 1, logPath, O_WRONLY | O_CREAT | O_APPEND, 0o644)
+        if let errorLogPath {
+            posix_spawn_file_actions_addopen(&actions, 2, errorLogPath, O_WRONLY | O_CREAT | O_TRUNC, 0o644)
+        } else {
+            posix_spawn_file_actions_adddup2(&actions, 1, 2)
+        }
+        if let currentDirectory {
+            guard let addChdir, addChdir(&actions, currentDirectory) == 0 else {
+                throw TestFailure("cannot start \(executable) in \(currentDirectory)")
+            }
+        }
+        // Children start with an empty signal mask and default handlers, whatever the
+        // test runner did to its own.
+        var attributes = posix_spawnattr_t()
+        posix_spawnattr_init(&attributes)
+        defer { posix_spawnattr_destroy(&attributes) }
+        var empty = sigset_t()
+        sigemptyset(&empty)
+        posix_spawnattr_setsigmask(&attributes, &empty)
+        var defaults = sigset_t()
+        sigemptyset(&defaults)
+        for signal in [SIGPIPE, SIGCHLD, SIGTERM, SIGINT, SIGHUP, SIGQUIT] { sigaddset(&defaults, signal) }
+        posix_spawnattr_setsigdefault(&attributes, &defaults)
+        posix_spawnattr_setflags(&attributes, Int16(POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF))
+
+        let argv: [UnsafeMutablePointer<CChar>?] = ([executable] + arguments).map { strdup($0) } + [nil]
+        let envp: [UnsafeMutablePointer<CChar>?] = environment.map { strdup($0.key + "=" + $0.value) } + [nil]
+        defer {
+            argv.forEach { free($0) }
+            envp.forEach { free($0) }
+        }
+        var pid: pid_t = 0
+        let rc = argv.withUnsafeBufferPointer { argvBuffer in
+            envp.withUnsafeBufferPointer { envpBuffer in
+                posix_spawn(&pid, executable, &actions, &attributes, argvBuffer.baseAddress!, envpBuffer.baseAddress!)
+            }
+        }
+        guard rc == 0 else { throw TestFailure("cannot start \(executable): posix_spawn failed (\(String(cString: strerror(rc))))") }
+        return pid
+    }
 }
 
-/// Runs a command to completion and returns its status and output (stdout+stderr).
+/// How a program run to completion by `run` ended.
+public struct RunResult: Sendable {
+    public var status: Int32
+    /// stdout, with stderr unless it was asked for apart.
+    public var output: String
+    /// stderr when asked for apart (`separateErrors`), else empty.
+    public var errors: String
+}
+
+/// Runs a program to completion (a `ChildProcess`, waited for) with `input` as its stdin.
 @discardableResult
 public func run(_ executable: String, _ arguments: [String], environment: [String: String]? = nil,
-                input: Data? = nil) throws -> (status: Int32, output: String) {
-    let process = Process()
-    process.executableURL = URL(fileURLWithPath: executable)
-    process.arguments = arguments
-    if let environment { process.environment = environment }
-    let pipe = Pipe()
-    process.standardOutput = pipe
-    process.standardError = pipe
-    let inputPipe = Pipe()
-    process.standardInput = input == nil ? FileHandle.nullDevice : inputPipe
-    try process.run()
+                input: Data? = nil, separateErrors: Bool = false) throws -> RunResult {
+    let directory = try TestSupport.makeTemporaryDirectory("ragd-run")
+    defer { TestSupport.removeDirectory(directory) }
+    var inputPath: String?
     if let input {
-        inputPipe.fileHandleForWriting.write(input)
-        try? inputPipe.fileHandleForWriting.close()
+        inputPath = directory + "/input"
+        try input.write(to: URL(fileURLWithPath: directory + "/input"))
     }
-    let data = pipe.fileHandleForReading.readDataToEndOfFile()
-    process.waitUntilExit()
-    return (process.terminationStatus, String(decoding: data, as: UTF8.self))
+    let child = try ChildProcess(executable, arguments, environment: environment, logPath: directory + "/output",
+                                 errorLogPath: separateErrors ? directory + "/errors" : nil, inputPath: inputPath)
+    let status = child.waitForExit()
+    let errors = separateErrors ? (try? String(contentsOfFile: directory + "/errors", encoding: .utf8)) ?? "" : ""
+    return RunResult(status: status, output: child.log, errors: errors)
 }
 
-/// Polls `condition` every 20 ms until it holds or `timeout` seconds pass.
+/// Polls `condition` every 20 ms until it holds or `timeout` seconds pass: the one polling
+/// helper of the tests (a condition, never a sleep).
 public func eventually(timeout: Double, _ condition: () throws -> Bool) rethrows -> Bool {
     let deadline = Date().addingTimeInterval(timeout)
     repeat {
@@ -90,11 +182,6 @@ public func eventually(timeout: Double, _ condition: () throws -> Bool) rethrows
         usleep(20_000)
     } while Date() < deadline
     return try condition()
-}
-
-/// A TCP port that was free a moment ago on 127.0.0.1.
-public func freePort() -> Int {
-    (try? TestSupport.freePort()) ?? 0
 }
 
 /// The pids of `parent`'s direct children (from /proc).

@@ -5,8 +5,8 @@ import Foundation
 public final class LiveServer: @unchecked Sendable {
     public let directory: String
     public let socketPath: String
-    public let httpsPort = freePort()
-    public let httpPort = freePort()
+    public let httpsPort: Int
+    public let httpPort: Int
     public private(set) var ragd: ChildProcess?
     public private(set) var nginx: ChildProcess?
     public var environment: [String: String]
@@ -46,6 +46,8 @@ public final class LiveServer: @unchecked Sendable {
         directory = String(cString: made)
         chmod(directory, 0o755)
         socketPath = directory + "/ragd.sock"
+        httpsPort = try TestSupport.freePort()
+        httpPort = try TestSupport.freePort()
         environment = Self.baseEnvironment(socketPath: socketPath)
         for (key, value) in overrides { environment[key] = value }
     }

@@ -1,14 +1,11 @@
 import Foundation
-#if canImport(Glibc)
-import Glibc
-#endif
 
 /// A `redis-server` on a free port with persistence off, in a temporary directory.
 public final class ThrowawayRedis {
     public let port: Int
     public let password: String?
     private let directory: String
-    private var process: pid_t?
+    private var process: ChildProcess?
 
     public init(password: String? = nil) throws {
         directory = try TestSupport.makeTemporaryDirectory("ragd-redis")
@@ -31,18 +28,17 @@ public final class ThrowawayRedis {
         var arguments = ["--port", String(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no",
                          "--dir", directory]
         if let password { arguments += ["--requirepass", password] }
-        let process = try TestSupport.spawn("/usr/bin/redis-server", arguments, logPath: directory + "/redis.log")
-        self.process = process
+        process = try ChildProcess("/usr/bin/redis-server", arguments, logPath: directory + "/redis.log")
         let port = self.port
-        guard TestSupport.waitUntil(timeout: .seconds(10), { TestSupport.canConnect(port: port) }) else {
+        guard eventually(timeout: 10, { TestSupport.canConnect(port: port) }) else {
             stop()
-            throw TestSupport.Failure("redis-server did not start on port \(port)")
+            throw TestFailure("redis-server did not start on port \(port)")
         }
     }
 
     /// SIGTERM and wait: Redis closes every client connection on the way out.
     public func stop() {
-        if let process { TestSupport.stop(process) }
+        process?.stop()
         process = nil
     }
 }

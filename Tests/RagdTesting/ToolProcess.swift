@@ -4,29 +4,23 @@ import Foundation
 /// ports: `fake_openai.py` ("LISTENING <port>") and `faultproxy.py`
 /// ("LISTENING <port> CONTROL <port>").
 public final class ToolProcess: @unchecked Sendable {
-    public let process: Process
+    public let child: ChildProcess
     public let ports: [Int]
+    private let directory: String
 
     public init(_ tool: String, _ arguments: [String]) throws {
-        process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/python3")
-        process.arguments = [Paths.testTool(tool)] + arguments
-        let output = Pipe()
-        process.standardOutput = output
-        process.standardError = FileHandle.nullDevice
-        try process.run()
-        var line = Data()
-        let handle = output.fileHandleForReading
-        while !line.contains(UInt8(ascii: "\n")) {
-            let chunk = handle.availableData
-            if chunk.isEmpty { break }
-            line.append(chunk)
+        directory = try TestSupport.makeTemporaryDirectory("ragd-tool")
+        child = try ChildProcess("/usr/bin/python3", [Paths.testTool(tool)] + arguments, logPath: directory + "/tool.log")
+        var words: [Substring] = []
+        _ = eventually(timeout: 20) { [child] in
+            let line = child.log.split(separator: "\n").first { $0.hasPrefix("LISTENING ") }
+            words = line?.split(separator: " ") ?? []
+            return line != nil || !child.isRunning
         }
-        let words = String(decoding: line, as: UTF8.self).split(whereSeparator: { $0 == " " || $0 == "\n" })
         ports = words.compactMap { Int($0) }
-        guard words.first == "LISTENING", !ports.isEmpty else {
-            process.terminate()
-            throw TestFailure("\(tool) did not start: \(String(decoding: line, as: UTF8.self))")
+        guard !ports.isEmpty else {
+            child.stop(signal: SIGKILL, grace: 5)
+            throw TestFailure("\(tool) did not start: \(child.log.suffix(1000))")
         }
     }
 
@@ -35,12 +29,13 @@ public final class ToolProcess: @unchecked Sendable {
     /// Kills the tool. SIGKILL, not SIGTERM: the test runner may start children with
     /// SIGTERM blocked, and these tools hold nothing that needs a clean exit.
     public func stop() {
-        guard process.isRunning else { return }
-        kill(process.processIdentifier, SIGKILL)
-        _ = eventually(timeout: 5) { !process.isRunning }
+        child.stop(signal: SIGKILL, grace: 5)
     }
 
-    deinit { stop() }
+    deinit {
+        stop()
+        TestSupport.removeDirectory(directory)
+    }
 }
 
 /// The fault proxy's control channel: one JSON command per connection.

@@ -168,7 +168,7 @@ import RagdTesting
     }
 
     @Test func unreachableServerIsUnavailable() throws {
-        let port = freePort()
+        let port = try TestSupport.freePort()
         let client = try OpenAICompatibleEmbedder(baseURL: "http://user:pass@127.0.0.1:\(port)/v1", apiKey: "sk-unused-key",
                                                   model: "m", dimension: 4, maxRetries: 1,
                                                   initialBackoff: .milliseconds(10), maxBackoff: .milliseconds(50))
