@@ -46,7 +46,25 @@ public final class Arbiter {
     /// Slots whose worker died and is to be replaced, with the earliest time to do it.
     private var respawns: [(slot: Int, notBefore: UInt64)] = []
     private var quickFailures = 0
-    private var halt: (status: Int32, message: String)?
+    private var phase = Phase.running
+
+    /// Running, or stopping: every worker has been told to go and the master waits for them.
+    private enum Phase {
+        case running
+        case stopping(Stop)
+    }
+
+    private struct Stop {
+        /// TERM lets in-flight requests finish; INT/QUIT (or a second, harsher signal) does not.
+        var graceful: Bool
+        /// Past this, the workers still running are killed.
+        var deadline: UInt64
+        /// The master's exit status once the last worker is gone.
+        var status: Int32
+        /// A halt has already said why; no "master stopped" line after it.
+        var quiet: Bool
+        var forced = false
+    }
 
     private static let handledSignals = [SIGTERM, SIGINT, SIGQUIT, SIGHUP, SIGTTIN, SIGTTOU, SIGCHLD]
     /// A worker that dies sooner than this after its spawn counts towards the crash-loop backoff.
@@ -80,45 +98,80 @@ public final class Arbiter {
             "listen": .string(listener.address.description), "workers": .stringConvertible(targetWorkers),
             "threads": .stringConvertible(current.configuration.threads),
         ])
-        manageWorkers()
         while true {
-            for signal in signals.wait(timeout: 0.25) {
-                switch signal {
-                case SIGTERM:
-                    logger.info("graceful stop requested", metadata: ["signal": "TERM"])
-                    return stop(graceful: true, signals: signals)
-                case SIGINT, SIGQUIT:
-                    logger.info("fast stop requested", metadata: ["signal": .string(signalName(signal))])
-                    return stop(graceful: false, signals: signals)
-                case SIGHUP:
-                    reload()
-                case SIGTTIN:
-                    if freeSlots.isEmpty {
-                        logger.warning("TTIN ignored: the scoreboard is full", metadata: ["slots": .stringConvertible(scoreboard.slotCount)])
-                    } else {
-                        targetWorkers += 1
-                        logger.info("adding a worker", metadata: ["signal": "TTIN", "workers": .stringConvertible(targetWorkers)])
-                    }
-                case SIGTTOU:
-                    if targetWorkers > 1 {
-                        targetWorkers -= 1
-                        logger.info("removing a worker", metadata: ["signal": "TTOU", "workers": .stringConvertible(targetWorkers)])
-                    } else {
-                        logger.info("TTOU ignored: at least one worker stays", metadata: ["signal": "TTOU"])
-                    }
-                default:
-                    break // SIGCHLD only wakes us up; reaping follows
-                }
-            }
-            reapWorkers()
-            if let halt {
-                logger.critical("\(halt.message)")
-                _ = stop(graceful: false, signals: signals, quiet: true)
-                return halt.status
-            }
+            if let status = supervise() { return status }
+            for signal in signals.wait(timeout: isRunning ? 0.25 : 0.1) { handle(signal) }
+            reap()
+        }
+    }
+
+    private var isRunning: Bool {
+        if case .running = phase { return true }
+        return false
+    }
+
+    /// One round of supervision; the exit status once a stop has finished.
+    private func supervise() -> Int32? {
+        switch phase {
+        case .running:
             murderWorkers()
             manageWorkers()
             sampleLoad()
+            return nil
+        case .stopping(var stop):
+            if workers.isEmpty {
+                listener.close(removeSocketFile: true)
+                if !stop.quiet { logger.info("master stopped") }
+                return stop.status
+            }
+            if !stop.forced && Clock.monotonicNanoseconds() >= stop.deadline {
+                logger.warning("workers still running at the stop deadline; killing them", metadata: [
+                    "workers": .array(workers.keys.sorted().map { .stringConvertible($0) }),
+                ])
+                for pid in workers.keys { kill(pid, SIGKILL) }
+                stop.forced = true
+                phase = .stopping(stop)
+            }
+            return nil
+        }
+    }
+
+    /// The one place a signal to the master is acted on, running or stopping.
+    private func handle(_ signal: Int32) {
+        guard case .running = phase else {
+            // A second, harsher signal during a graceful stop: the workers stop at once.
+            if case .stopping(var stop) = phase, stop.graceful, signal == SIGINT || signal == SIGQUIT {
+                stop.graceful = false
+                phase = .stopping(stop)
+                for pid in workers.keys { kill(pid, SIGINT) }
+            }
+            return
+        }
+        switch signal {
+        case SIGTERM:
+            logger.info("graceful stop requested", metadata: ["signal": "TERM"])
+            beginStop(graceful: true, status: 0)
+        case SIGINT, SIGQUIT:
+            logger.info("fast stop requested", metadata: ["signal": .string(signalName(signal))])
+            beginStop(graceful: false, status: 0)
+        case SIGHUP:
+            reload()
+        case SIGTTIN:
+            if freeSlots.isEmpty {
+                logger.warning("TTIN ignored: the scoreboard is full", metadata: ["slots": .stringConvertible(scoreboard.slotCount)])
+            } else {
+                targetWorkers += 1
+                logger.info("adding a worker", metadata: ["signal": "TTIN", "workers": .stringConvertible(targetWorkers)])
+            }
+        case SIGTTOU:
+            if targetWorkers > 1 {
+                targetWorkers -= 1
+                logger.info("removing a worker", metadata: ["signal": "TTOU", "workers": .stringConvertible(targetWorkers)])
+            } else {
+                logger.info("TTOU ignored: at least one worker stays", metadata: ["signal": "TTOU"])
+            }
+        default:
+            break // SIGCHLD only wakes us up; reaping follows
         }
     }
 
@@ -226,7 +279,8 @@ public final class Arbiter {
 
     // MARK: reaping
 
-    private func reapWorkers() {
+    /// Collects every worker that has exited, running or stopping.
+    private func reap() {
         while true {
             var status: Int32 = 0
             var usage = rusage()
@@ -234,7 +288,8 @@ public final class Arbiter {
             if pid <= 0 { return }
             scoreboard.addDeadWorkerCPU(nanoseconds: Self.cpuNanoseconds(usage))
             guard let record = workers.removeValue(forKey: pid) else { continue }
-            handleExit(pid: pid, record: record, status: status)
+            // While stopping, an exit is what was asked for: nothing to count or replace.
+            if isRunning { handleExit(pid: pid, record: record, status: status) }
         }
     }
 
@@ -248,8 +303,9 @@ public final class Arbiter {
         if exited && code == Worker.bootErrorStatus && !bootError.isEmpty {
             // A worker that cannot boot will not boot on retry either; forking on would be
             // a fork storm. Stop the pool with one clear line, as gunicorn does.
-            halt = (Worker.bootErrorStatus, "worker failed to boot, stopping: \(bootError)")
             releaseSlot(record.slot)
+            logger.critical("worker failed to boot, stopping: \(bootError)")
+            beginStop(graceful: false, status: Worker.bootErrorStatus, quiet: true)
             return
         }
 
@@ -381,37 +437,12 @@ public final class Arbiter {
         manageWorkers()
     }
 
-    /// Stops every worker; graceful lets in-flight requests finish up to GRACEFUL_TIMEOUT.
-    private func stop(graceful: Bool, signals: SignalQueue, quiet: Bool = false) -> Int32 {
+    /// Tells every worker to go; graceful lets in-flight requests finish up to GRACEFUL_TIMEOUT.
+    /// The master then only waits for them (`supervise`), killing what is left at the deadline.
+    private func beginStop(graceful: Bool, status: Int32, quiet: Bool = false) {
         let deadline = Clock.monotonicNanoseconds() + seconds(graceful ? current.configuration.gracefulTimeout : 2)
-        for (pid, _) in workers { kill(pid, graceful ? SIGTERM : SIGINT) }
-        var escalated = !graceful
-        while !workers.isEmpty && Clock.monotonicNanoseconds() < deadline {
-            for signal in signals.wait(timeout: 0.1) where !escalated && (signal == SIGINT || signal == SIGQUIT) {
-                // A second, harsher signal during a graceful stop: stop waiting.
-                escalated = true
-                for (pid, _) in workers { kill(pid, SIGINT) }
-            }
-            while true {
-                var status: Int32 = 0
-                var usage = rusage()
-                let pid = wait4(-1, &status, WNOHANG, &usage)
-                if pid <= 0 { break }
-                scoreboard.addDeadWorkerCPU(nanoseconds: Self.cpuNanoseconds(usage))
-                workers.removeValue(forKey: pid)
-            }
-        }
-        if !workers.isEmpty {
-            logger.warning("workers still running at the stop deadline; killing them", metadata: [
-                "workers": .array(workers.keys.map { .stringConvertible($0) }),
-            ])
-            for (pid, _) in workers { kill(pid, SIGKILL) }
-            for (pid, _) in workers { var status: Int32 = 0; waitpid(pid, &status, 0) }
-            workers.removeAll()
-        }
-        listener.close(removeSocketFile: true)
-        if !quiet { logger.info("master stopped") }
-        return 0
+        phase = .stopping(Stop(graceful: graceful, deadline: deadline, status: status, quiet: quiet))
+        for pid in workers.keys { kill(pid, graceful ? SIGTERM : SIGINT) }
     }
 
     private func seconds(_ value: Double) -> UInt64 { UInt64(max(0, value) * 1e9) }
