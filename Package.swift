@@ -67,6 +67,7 @@ let package = Package(
         .testTarget(name: "RagdHTTPTests", dependencies: ["RagdHTTP"]),
         .testTarget(name: "RagdAppTests", dependencies: ["RagdApp", "RagdAnswer", "RagdConfig", "RagdHTTP", "RagdPool"]),
         .testTarget(name: "RagdMetricsTests", dependencies: ["RagdMetrics", "RagdTesting"]),
+        .testTarget(name: "RagdPoolTests", dependencies: ["RagdPool"]),
         .testTarget(name: "RagdAuthTests", dependencies: ["RagdAuth", "RagdTesting"]),
         .testTarget(name: "RagdTextTests", dependencies: ["RagdText", "RagdEmbedding", "RagdTesting"]),
         .testTarget(name: "RagdExtractTests", dependencies: ["RagdExtract", "RagdText", "RagdTesting"]),

@@ -12,22 +12,16 @@ import Glibc
 ///
 /// Signals: TERM graceful stop; INT/QUIT fast stop; HUP reload and replace every worker;
 /// TTIN/TTOU one worker more/less.
+///
+/// What to do is decided by `ArbiterStateMachine`; this class only performs it (fork, kill,
+/// wait4, the scoreboard, logs and metrics) and tells the machine what happened.
 public final class Arbiter {
     /// Why a worker left the pool; also a metric label later, so keep the set small.
     public enum ExitReason: String, Sendable, CaseIterable {
         case exit, crash, timeout, maxRequests = "max_requests", reload, scaleDown = "scale_down", shutdown
     }
 
-    private struct WorkerRecord {
-        var slot: Int
-        var generation: UInt64
-        var spawnedAt: UInt64
-        /// Set once the master asked this worker to go; its exit is then expected.
-        var retiring: ExitReason?
-        var retireDeadline: UInt64 = 0
-        /// Set when the master killed it for a timeout.
-        var killedFor: ExitReason?
-    }
+    private typealias Machine = ArbiterStateMachine
 
     private let listener: FastCGIListener
     private let scoreboard: Scoreboard
@@ -38,20 +32,13 @@ public final class Arbiter {
     private let loadGeneration: () throws -> PoolGeneration
     private let logger: Logger
 
+    /// The configuration new workers are forked with; the machine knows only its numbers.
     private var current: PoolGeneration
-    private var generationNumber: UInt64 = 1
-    private var targetWorkers: Int
-    private var workers: [pid_t: WorkerRecord] = [:]
-    private var freeSlots: [Int]
-    /// Slots whose worker died and is to be replaced, with the earliest time to do it.
-    private var respawns: [(slot: Int, notBefore: UInt64)] = []
-    private var quickFailures = 0
-    private var halt: (status: Int32, message: String)?
+    private var machine: Machine
 
-    private static let handledSignals = [SIGTERM, SIGINT, SIGQUIT, SIGHUP, SIGTTIN, SIGTTOU, SIGCHLD]
-    /// A worker that dies sooner than this after its spawn counts towards the crash-loop backoff.
-    private static let quickFailureWindow: UInt64 = 5_000_000_000
-    private static let backoffBase = 0.1, backoffCap = 10.0
+    private static let handledSignals: [(number: Int32, signal: Machine.Signal)] = [
+        (SIGTERM, .term), (SIGINT, .int), (SIGQUIT, .quit), (SIGHUP, .hup), (SIGTTIN, .ttin), (SIGTTOU, .ttou), (SIGCHLD, .chld),
+    ]
 
     /// - `load`: loads and validates configuration; called now and on every HUP.
     /// - `metrics`: the shared metrics store, with `scoreboard.slotCount + 1` writers.
@@ -65,294 +52,138 @@ public final class Arbiter {
         self.current = initial
         self.loadGeneration = load
         self.logger = logger
-        self.targetWorkers = initial.configuration.workers
-        self.freeSlots = Array((0..<scoreboard.slotCount).reversed())
+        self.machine = Machine(configuration: initial.configuration, slotCount: scoreboard.slotCount)
     }
 
     /// Runs until stopped; returns the process exit status (0, or 3 when a worker could not boot).
     public func run() throws -> Int32 {
-        let signals = try SignalQueue.open(watching: Self.handledSignals)
+        let signals = try SignalQueue.open(watching: Self.handledSignals.map(\.number))
         _ = CRagdShim_signal_ignore(SIGPIPE)
         scoreboard.setMaster(pid: getpid(), startTime: Clock.wallSeconds())
         // Every reason is a series from the start, so dashboards see zeros, not gaps.
         for reason in ExitReason.allCases where reason != .shutdown { _ = restartSeries(reason) }
         logger.info("master started", metadata: [
-            "listen": .string(listener.address.description), "workers": .stringConvertible(targetWorkers),
+            "listen": .string(listener.address.description), "workers": .stringConvertible(machine.targetWorkers),
             "threads": .stringConvertible(current.configuration.threads),
         ])
-        manageWorkers()
         while true {
-            for signal in signals.wait(timeout: 0.25) {
-                switch signal {
-                case SIGTERM:
-                    logger.info("graceful stop requested", metadata: ["signal": "TERM"])
-                    return stop(graceful: true, signals: signals)
-                case SIGINT, SIGQUIT:
-                    logger.info("fast stop requested", metadata: ["signal": .string(signalName(signal))])
-                    return stop(graceful: false, signals: signals)
-                case SIGHUP:
-                    reload()
-                case SIGTTIN:
-                    if freeSlots.isEmpty {
-                        logger.warning("TTIN ignored: the scoreboard is full", metadata: ["slots": .stringConvertible(scoreboard.slotCount)])
-                    } else {
-                        targetWorkers += 1
-                        logger.info("adding a worker", metadata: ["signal": "TTIN", "workers": .stringConvertible(targetWorkers)])
-                    }
-                case SIGTTOU:
-                    if targetWorkers > 1 {
-                        targetWorkers -= 1
-                        logger.info("removing a worker", metadata: ["signal": "TTOU", "workers": .stringConvertible(targetWorkers)])
-                    } else {
-                        logger.info("TTOU ignored: at least one worker stays", metadata: ["signal": "TTOU"])
-                    }
-                default:
-                    break // SIGCHLD only wakes us up; reaping follows
-                }
+            let observations = machine.isRunning ? observeWorkers() : [:]
+            if let status = perform(machine.tick(at: Clock.monotonicNanoseconds(), observing: observations), observations) {
+                return status
             }
-            reapWorkers()
-            if let halt {
-                logger.critical("\(halt.message)")
-                _ = stop(graceful: false, signals: signals, quiet: true)
-                return halt.status
+            if machine.isRunning { sampleLoad() }
+            // While stopping, look more often: the exit follows the last worker's.
+            for number in signals.wait(timeout: machine.isRunning ? 0.25 : 0.1) {
+                handle(number)
             }
-            murderWorkers()
-            manageWorkers()
-            sampleLoad()
+            reap()
         }
     }
 
-    /// Samples what only makes sense as a maximum over time: the listen queue and the
-    /// number of busy threads (php-fpm's "max listen queue" and "max active processes").
-    private func sampleLoad() {
-        view.sampleListenQueue()
-        var busy = 0
-        for record in workers.values { busy += scoreboard.busyThreads(slot: record.slot) }
-        scoreboard.recordBusyThreads(busy)
+    /// The one place a signal to the master arrives, running or stopping.
+    private func handle(_ number: Int32) {
+        guard let signal = Self.handledSignals.first(where: { $0.number == number })?.signal else { return }
+        perform(machine.handle(signal, at: Clock.monotonicNanoseconds()))
     }
 
-    private func restartSeries(_ reason: ExitReason) -> MetricsStore.Series {
-        metrics.series(metrics.family(MetricCatalog.workerRestarts.name), [reason.rawValue])
-    }
-
-    // MARK: spawning
-
-    private func activeWorkers() -> [(pid: pid_t, record: WorkerRecord)] {
-        workers.filter { $0.value.retiring == nil && $0.value.generation == generationNumber }
-            .map { (pid: $0.key, record: $0.value) }
-    }
-
-    /// Brings the current generation to `targetWorkers` and retires what is surplus:
-    /// extra workers after TTOU, and the previous generation once the new one is up.
-    private func manageWorkers() {
-        let now = Clock.monotonicNanoseconds()
-        var active = activeWorkers()
-
-        // Replace dead workers whose backoff has passed, in their own slots.
-        var waiting: [(slot: Int, notBefore: UInt64)] = []
-        for entry in respawns {
-            if entry.notBefore <= now && active.count < targetWorkers {
-                spawnWorker(slot: entry.slot)
-            } else if active.count + waiting.count < targetWorkers {
-                waiting.append(entry)
-            } else {
-                releaseSlot(entry.slot)
-            }
-            active = activeWorkers()
-        }
-        respawns = waiting
-
-        while active.count + respawns.count < targetWorkers, let slot = freeSlots.popLast() {
-            spawnWorker(slot: slot)
-            active = activeWorkers()
-        }
-        if active.count + respawns.count < targetWorkers && freeSlots.isEmpty {
-            logger.warning("scoreboard full: cannot start more workers", metadata: ["slots": .stringConvertible(scoreboard.slotCount)])
-        }
-
-        // Too many (TTOU): retire the oldest, as gunicorn does.
-        if active.count > targetWorkers {
-            for victim in active.sorted(by: { $0.record.spawnedAt < $1.record.spawnedAt }).prefix(active.count - targetWorkers) {
-                retire(victim.pid, reason: .scaleDown)
-            }
-        }
-
-        // Reload: retire the old generation only once the new one is serving, so there is
-        // always a worker accepting and no request waits on an empty pool.
-        let old = workers.filter { $0.value.generation != generationNumber && $0.value.retiring == nil }
-        if !old.isEmpty {
-            let running = activeWorkers().filter { scoreboard.state(slot: $0.record.slot) == .running }.count
-            let waitedTooLong = old.values.contains { Clock.elapsed(from: $0.spawnedAt, to: now) > seconds(current.configuration.workerTimeout) * 2 }
-            if running >= targetWorkers || (running > 0 && waitedTooLong) {
-                for pid in old.keys { retire(pid, reason: .reload) }
-            }
-        }
-    }
-
-    private func spawnWorker(slot: Int) {
-        let now = Clock.monotonicNanoseconds()
-        scoreboard.claim(slot: slot, generation: generationNumber, now: now)
-        let generation = current
-        let masterPID = getpid()
-        let pid = fork()
-        if pid < 0 {
-            logger.error("fork failed", metadata: ["error": .string(String(cString: strerror(errno)))])
-            respawns.append((slot: slot, notBefore: now + seconds(1)))
-            return
-        }
-        if pid == 0 {
-            SignalQueue.resetInChild(Self.handledSignals)
-            scoreboard.setPID(slot: slot, getpid())
-            Worker.run(slot: slot, generation: generation, listener: listener, scoreboard: scoreboard, view: view,
-                       metrics: metrics, masterPID: masterPID)
-        }
-        scoreboard.setPID(slot: slot, pid)
-        workers[pid] = WorkerRecord(slot: slot, generation: generationNumber, spawnedAt: now)
-        logger.info("worker spawned", metadata: ["worker_pid": .stringConvertible(pid), "slot": .stringConvertible(slot)])
-    }
-
-    private func retire(_ pid: pid_t, reason: ExitReason) {
-        guard var record = workers[pid], record.retiring == nil else { return }
-        record.retiring = reason
-        record.retireDeadline = Clock.monotonicNanoseconds() + seconds(current.configuration.gracefulTimeout)
-        workers[pid] = record
-        kill(pid, SIGTERM)
-    }
-
-    private func releaseSlot(_ slot: Int) {
-        scoreboard.release(slot: slot)
-        freeSlots.append(slot)
-    }
-
-    // MARK: reaping
-
-    private func reapWorkers() {
+    /// Collects every worker that has exited, running or stopping.
+    private func reap() {
         while true {
             var status: Int32 = 0
             var usage = rusage()
             let pid = wait4(-1, &status, WNOHANG, &usage)
             if pid <= 0 { return }
             scoreboard.addDeadWorkerCPU(nanoseconds: Self.cpuNanoseconds(usage))
-            guard let record = workers.removeValue(forKey: pid) else { continue }
-            handleExit(pid: pid, record: record, status: status)
+            guard let slot = machine.slot(of: pid) else { continue }
+            let termination: Machine.Termination = CRagdShim_WIFEXITED(status) != 0
+                ? .exited(status: CRagdShim_WEXITSTATUS(status))
+                : .signaled(CRagdShim_WIFSIGNALED(status) != 0 ? CRagdShim_WTERMSIG(status) : 0)
+            let report = Machine.ExitReport(termination: termination, bootError: scoreboard.bootError(slot: slot),
+                                            servedMaxRequests: scoreboard.exitNote(slot: slot) == .maxRequests)
+            perform(machine.exited(pid: pid, report, at: Clock.monotonicNanoseconds()))
         }
     }
 
-    private func handleExit(pid: pid_t, record: WorkerRecord, status: Int32) {
-        let now = Clock.monotonicNanoseconds()
-        let exited = CRagdShim_WIFEXITED(status) != 0
-        let code = exited ? CRagdShim_WEXITSTATUS(status) : 0
-        let signal = CRagdShim_WIFSIGNALED(status) != 0 ? CRagdShim_WTERMSIG(status) : 0
-        let bootError = scoreboard.bootError(slot: record.slot)
-
-        if exited && code == Worker.bootErrorStatus && !bootError.isEmpty {
-            // A worker that cannot boot will not boot on retry either; forking on would be
-            // a fork storm. Stop the pool with one clear line, as gunicorn does.
-            halt = (Worker.bootErrorStatus, "worker failed to boot, stopping: \(bootError)")
-            releaseSlot(record.slot)
-            return
-        }
-
-        let reason: ExitReason
-        if let retiring = record.retiring {
-            reason = retiring
-        } else if let killedFor = record.killedFor {
-            reason = killedFor
-        } else if exited && code == 0 {
-            reason = scoreboard.exitNote(slot: record.slot) == .maxRequests ? .maxRequests : .exit
-        } else {
-            reason = .crash
-        }
-
-        metrics.add(restartSeries(reason), writer: masterWriter)
-        var metadata: Logger.Metadata = [
-            "worker_pid": .stringConvertible(pid), "slot": .stringConvertible(record.slot), "reason": .string(reason.rawValue),
-        ]
-        if exited { metadata["exit_status"] = .stringConvertible(code) } else { metadata["signal"] = .string(signalName(signal)) }
-        if reason == .crash || reason == .exit {
-            logger.error("worker died", metadata: metadata)
-        } else {
-            logger.info("worker exited", metadata: metadata)
-        }
-
-        let replace = record.retiring == nil && record.generation == generationNumber
-        guard replace else {
-            releaseSlot(record.slot)
-            return
-        }
-        var delay = 0.0
-        if reason == .crash || reason == .exit {
-            if Clock.elapsed(from: record.spawnedAt, to: now) < Self.quickFailureWindow {
-                quickFailures += 1
-            } else {
-                quickFailures = 0
-            }
-            // One early death (an operator's kill -9) is replaced at once; from the second
-            // in a row the delay doubles: 0.1 s, 0.2 s, ... up to 10 s.
-            if quickFailures >= 2 {
-                delay = min(Self.backoffBase * pow(2, Double(quickFailures - 2)), Self.backoffCap)
-                logger.warning("worker crash loop: delaying respawn", metadata: [
-                    "slot": .stringConvertible(record.slot), "delay_s": .stringConvertible(delay),
-                    "consecutive_failures": .stringConvertible(quickFailures),
-                ])
-            }
-        }
-        respawns.append((slot: record.slot, notBefore: now + seconds(delay)))
-    }
-
-    // MARK: timeouts
-
-    /// Kills workers whose heartbeat stalled past WORKER_TIMEOUT or whose request ran past
-    /// REQUEST_TIMEOUT, and stopping workers past GRACEFUL_TIMEOUT.
-    private func murderWorkers() {
-        let now = Clock.monotonicNanoseconds()
-        let configuration = current.configuration
-        for (pid, record) in workers where record.killedFor == nil {
-            if record.retiring != nil {
-                if now > record.retireDeadline {
-                    logger.warning("worker did not stop within the graceful timeout; killing it", metadata: [
-                        "worker_pid": .stringConvertible(pid), "requests": .array(inFlight(slot: record.slot, now: now)),
-                    ])
-                    kill(pid, SIGKILL)
-                    workers[pid]?.killedFor = record.retiring
+    /// What the scoreboard shows of every worker, for the machine's timeout and reload decisions.
+    private func observeWorkers() -> [Int: Machine.Observation] {
+        var observations: [Int: Machine.Observation] = [:]
+        for slot in machine.workerSlots {
+            let requests = (0..<min(scoreboard.threads(slot: slot), scoreboard.threadCapacity)).compactMap { thread in
+                scoreboard.currentRequest(slot: slot, thread: thread).map {
+                    Machine.Request(thread: thread, started: $0.started, summary: $0.summary)
                 }
-                continue
             }
-            let silence = Clock.elapsed(from: scoreboard.heartbeat(slot: record.slot), to: now)
-            if silence > seconds(configuration.workerTimeout) {
-                logger.error("worker timeout: no heartbeat; killing it", metadata: [
-                    "worker_pid": .stringConvertible(pid), "silent_s": .stringConvertible(Double(silence) / 1e9),
-                    "requests": .array(inFlight(slot: record.slot, now: now)),
-                ])
-                kill(pid, SIGKILL)
-                workers[pid]?.killedFor = .timeout
-                continue
-            }
-            guard configuration.requestTimeout > 0 else { continue }
-            for thread in 0..<min(scoreboard.threads(slot: record.slot), scoreboard.threadCapacity) {
-                guard let request = scoreboard.currentRequest(slot: record.slot, thread: thread),
-                      Clock.elapsed(from: request.started, to: now) > seconds(configuration.requestTimeout) else { continue }
-                logger.error("request timeout: killing its worker", metadata: [
-                    "worker_pid": .stringConvertible(pid), "request": .string(request.summary),
-                    "running_s": .stringConvertible(Double(Clock.elapsed(from: request.started, to: now)) / 1e9),
-                    "request_timeout_s": .stringConvertible(configuration.requestTimeout),
-                ])
-                kill(pid, SIGKILL)
-                workers[pid]?.killedFor = .timeout
-                break
-            }
+            observations[slot] = Machine.Observation(heartbeat: scoreboard.heartbeat(slot: slot),
+                                                     running: scoreboard.state(slot: slot) == .running, requests: requests)
         }
+        return observations
     }
 
-    private func inFlight(slot: Int, now: UInt64) -> [Logger.Metadata.Value] {
-        (0..<min(scoreboard.threads(slot: slot), scoreboard.threadCapacity)).compactMap { thread in
-            scoreboard.currentRequest(slot: slot, thread: thread).map {
-                .string("\($0.summary) running_s=\(Double(Clock.elapsed(from: $0.started, to: now)) / 1e9)")
-            }
-        }
+    /// Samples what only makes sense as a maximum over time: the listen queue and the
+    /// number of busy threads (php-fpm's "max listen queue" and "max active processes").
+    private func sampleLoad() {
+        view.sampleListenQueue()
+        scoreboard.recordBusyThreads(machine.workerSlots.reduce(0) { $0 + scoreboard.busyThreads(slot: $1) })
     }
 
-    // MARK: reload and stop
+    private func restartSeries(_ reason: ExitReason) -> MetricsStore.Series {
+        metrics.series(metrics.family(MetricCatalog.workerRestarts.name), [reason.rawValue])
+    }
+
+    // MARK: performing the machine's actions
+
+    /// Performs `actions` in order; the exit status once the machine says the pool is finished.
+    /// `observations` are those the actions were decided on, for the log lines that name requests.
+    @discardableResult
+    private func perform(_ actions: [Machine.Action], _ observations: [Int: Machine.Observation] = [:]) -> Int32? {
+        for action in actions {
+            switch action {
+            case .spawn(let slot):
+                spawnWorker(slot: slot)
+            case .signal(let signal, let pid):
+                switch signal {
+                case .term: kill(pid, SIGTERM)
+                case .int: kill(pid, SIGINT)
+                case .kill: kill(pid, SIGKILL)
+                }
+            case .reload:
+                reload()
+            case .recordExit(let pid, let slot, let reason, let termination):
+                recordExit(pid: pid, slot: slot, reason: reason, termination: termination)
+            case .releaseSlot(let slot):
+                scoreboard.release(slot: slot)
+            case .note(let note):
+                log(note, observations)
+            case .finish(let status, let quiet):
+                listener.close(removeSocketFile: true)
+                if !quiet { logger.info("master stopped") }
+                return status
+            }
+        }
+        return nil
+    }
+
+    private func spawnWorker(slot: Int) {
+        let now = Clock.monotonicNanoseconds()
+        scoreboard.claim(slot: slot, generation: machine.generation, now: now)
+        let generation = current
+        let masterPID = getpid()
+        let pid = fork()
+        if pid < 0 {
+            logger.error("fork failed", metadata: ["error": .string(String(cString: strerror(errno)))])
+            machine.spawnFailed(slot: slot, at: now)
+            return
+        }
+        if pid == 0 {
+            SignalQueue.resetInChild(Self.handledSignals.map(\.number))
+            scoreboard.setPID(slot: slot, getpid())
+            Worker.run(slot: slot, generation: generation, listener: listener, scoreboard: scoreboard, view: view,
+                       metrics: metrics, masterPID: masterPID)
+        }
+        scoreboard.setPID(slot: slot, pid)
+        machine.spawned(pid: pid, slot: slot, at: now)
+        logger.info("worker spawned", metadata: ["worker_pid": .stringConvertible(pid), "slot": .stringConvertible(slot)])
+    }
 
     private func reload() {
         let next: PoolGeneration
@@ -369,52 +200,83 @@ public final class Arbiter {
             return
         }
         current = next
-        generationNumber += 1
-        targetWorkers = next.configuration.workers
-        // Pending respawns belong to the old generation.
-        for entry in respawns { releaseSlot(entry.slot) }
-        respawns = []
-        quickFailures = 0
-        logger.info("reloading: replacing every worker", metadata: [
-            "signal": "HUP", "workers": .stringConvertible(targetWorkers), "threads": .stringConvertible(next.configuration.threads),
-        ])
-        manageWorkers()
+        perform(machine.reloaded(next.configuration))
     }
 
-    /// Stops every worker; graceful lets in-flight requests finish up to GRACEFUL_TIMEOUT.
-    private func stop(graceful: Bool, signals: SignalQueue, quiet: Bool = false) -> Int32 {
-        let deadline = Clock.monotonicNanoseconds() + seconds(graceful ? current.configuration.gracefulTimeout : 2)
-        for (pid, _) in workers { kill(pid, graceful ? SIGTERM : SIGINT) }
-        var escalated = !graceful
-        while !workers.isEmpty && Clock.monotonicNanoseconds() < deadline {
-            for signal in signals.wait(timeout: 0.1) where !escalated && (signal == SIGINT || signal == SIGQUIT) {
-                // A second, harsher signal during a graceful stop: stop waiting.
-                escalated = true
-                for (pid, _) in workers { kill(pid, SIGINT) }
-            }
-            while true {
-                var status: Int32 = 0
-                var usage = rusage()
-                let pid = wait4(-1, &status, WNOHANG, &usage)
-                if pid <= 0 { break }
-                scoreboard.addDeadWorkerCPU(nanoseconds: Self.cpuNanoseconds(usage))
-                workers.removeValue(forKey: pid)
-            }
+    private func recordExit(pid: pid_t, slot: Int, reason: ExitReason, termination: Machine.Termination) {
+        metrics.add(restartSeries(reason), writer: masterWriter)
+        var metadata: Logger.Metadata = [
+            "worker_pid": .stringConvertible(pid), "slot": .stringConvertible(slot), "reason": .string(reason.rawValue),
+        ]
+        switch termination {
+        case .exited(let status): metadata["exit_status"] = .stringConvertible(status)
+        case .signaled(let signal): metadata["signal"] = .string(signalName(signal))
         }
-        if !workers.isEmpty {
-            logger.warning("workers still running at the stop deadline; killing them", metadata: [
-                "workers": .array(workers.keys.map { .stringConvertible($0) }),
+        if reason == .crash || reason == .exit {
+            logger.error("worker died", metadata: metadata)
+        } else {
+            logger.info("worker exited", metadata: metadata)
+        }
+    }
+
+    // MARK: log lines
+
+    private func log(_ note: Machine.Note, _ observations: [Int: Machine.Observation]) {
+        switch note {
+        case .gracefulStop:
+            logger.info("graceful stop requested", metadata: ["signal": "TERM"])
+        case .fastStop(let signal):
+            logger.info("fast stop requested", metadata: ["signal": .string(signal.rawValue)])
+        case .reloading(let workers):
+            logger.info("reloading: replacing every worker", metadata: [
+                "signal": "HUP", "workers": .stringConvertible(workers), "threads": .stringConvertible(current.configuration.threads),
             ])
-            for (pid, _) in workers { kill(pid, SIGKILL) }
-            for (pid, _) in workers { var status: Int32 = 0; waitpid(pid, &status, 0) }
-            workers.removeAll()
+        case .addingWorker(let workers):
+            logger.info("adding a worker", metadata: ["signal": "TTIN", "workers": .stringConvertible(workers)])
+        case .removingWorker(let workers):
+            logger.info("removing a worker", metadata: ["signal": "TTOU", "workers": .stringConvertible(workers)])
+        case .ttinIgnoredScoreboardFull:
+            logger.warning("TTIN ignored: the scoreboard is full", metadata: ["slots": .stringConvertible(scoreboard.slotCount)])
+        case .ttouIgnoredLastWorker:
+            logger.info("TTOU ignored: at least one worker stays", metadata: ["signal": "TTOU"])
+        case .scoreboardFull:
+            logger.warning("scoreboard full: cannot start more workers", metadata: ["slots": .stringConvertible(scoreboard.slotCount)])
+        case .crashLoop(let slot, let delay, let failures):
+            logger.warning("worker crash loop: delaying respawn", metadata: [
+                "slot": .stringConvertible(slot), "delay_s": .stringConvertible(delay),
+                "consecutive_failures": .stringConvertible(failures),
+            ])
+        case .heartbeatTimeout(let pid, let slot, let silence):
+            logger.error("worker timeout: no heartbeat; killing it", metadata: [
+                "worker_pid": .stringConvertible(pid), "silent_s": .stringConvertible(Double(silence) / 1e9),
+                "requests": .array(inFlight(observations[slot])),
+            ])
+        case .requestTimeout(let pid, _, let request, let running):
+            logger.error("request timeout: killing its worker", metadata: [
+                "worker_pid": .stringConvertible(pid), "request": .string(request.summary),
+                "running_s": .stringConvertible(Double(running) / 1e9),
+                "request_timeout_s": .stringConvertible(machine.configuration.requestTimeout),
+            ])
+        case .gracefulTimeout(let pid, let slot):
+            logger.warning("worker did not stop within the graceful timeout; killing it", metadata: [
+                "worker_pid": .stringConvertible(pid), "requests": .array(inFlight(observations[slot])),
+            ])
+        case .cannotBoot(let error):
+            logger.critical("worker failed to boot, stopping: \(error)")
+        case .stopDeadline(let pids):
+            logger.warning("workers still running at the stop deadline; killing them", metadata: [
+                "workers": .array(pids.map { .stringConvertible($0) }),
+            ])
         }
-        listener.close(removeSocketFile: true)
-        if !quiet { logger.info("master stopped") }
-        return 0
     }
 
-    private func seconds(_ value: Double) -> UInt64 { UInt64(max(0, value) * 1e9) }
+    /// The requests a worker was serving, each with how long it had run, for a kill's log line.
+    private func inFlight(_ observation: Machine.Observation?) -> [Logger.Metadata.Value] {
+        let now = Clock.monotonicNanoseconds()
+        return (observation?.requests ?? []).map {
+            .string("\($0.summary) running_s=\(Double(Clock.elapsed(from: $0.started, to: now)) / 1e9)")
+        }
+    }
 
     private static func cpuNanoseconds(_ usage: rusage) -> UInt64 {
         func ns(_ t: timeval) -> UInt64 { UInt64(t.tv_sec) * 1_000_000_000 + UInt64(t.tv_usec) * 1000 }
