@@ -208,7 +208,7 @@ public final class OpenAICompatibleEmbedder: Embedder {
             return AttemptFailure(error: EmbeddingError(.invalidResponse, error.message), retryable: false)
         case .tls, .invalidRequest, .aborted:
             return AttemptFailure(error: EmbeddingError(.unavailable, error.message), retryable: false)
-        default:
+        case .other:
             // Connection reset, empty reply and the like: transient.
             return AttemptFailure(error: EmbeddingError(.unavailable, error.message), retryable: true)
         }

@@ -9,39 +9,32 @@
 /// has gone). When `afterFirstToken` is true the client has already seen part of the
 /// answer, so the failure can only be reported in-stream.
 public struct LLMError: Error, Sendable, CustomStringConvertible {
-    /// What kind of failure this is. New codes may be added; switch with a `default`.
-    public struct Code: Hashable, Sendable, CustomStringConvertible {
-        private enum Base: String, Hashable, Sendable {
-            case unauthorized, rateLimited, unavailable, timeout, badRequest, invalidResponse, interrupted, aborted
-            case invalidConfiguration
-        }
-        private let base: Base
-        private init(_ base: Base) { self.base = base }
-
+    /// What kind of failure this is.
+    public enum Code: String, Hashable, Sendable, CustomStringConvertible {
         /// The provider refused the credentials (401 or 403); not retried.
-        public static let unauthorized = Code(.unauthorized)
+        case unauthorized
         /// The provider answered 429, also after the retries.
-        public static let rateLimited = Code(.rateLimited)
+        case rateLimited
         /// The provider could not be reached, or answered 5xx, also after the retries.
-        public static let unavailable = Code(.unavailable)
+        case unavailable
         /// No complete answer within the configured timeout (libcurl's total or connect
         /// timeout, or a 408), also after the retries.
-        public static let timeout = Code(.timeout)
+        case timeout
         /// The provider refused the request (400, 404, 413, 422 and other 4xx: unknown
         /// model, context too long, bad parameter); not retried.
-        public static let badRequest = Code(.badRequest)
+        case badRequest
         /// The answer could not be understood (not JSON, no choices, bad SSE, bad indices).
-        public static let invalidResponse = Code(.invalidResponse)
+        case invalidResponse
         /// The stream broke after it had started: it ended without `[DONE]` or a finish
         /// reason, the connection dropped, or the provider sent an error event midway.
-        public static let interrupted = Code(.interrupted)
+        case interrupted
         /// The caller stopped the call (`shouldContinue` or `onDelta` returned false).
-        public static let aborted = Code(.aborted)
+        case aborted
         /// The client was set up with unusable settings (URL, model, timeouts, retries).
-        public static let invalidConfiguration = Code(.invalidConfiguration)
+        case invalidConfiguration
 
         /// The code's name, for example `rateLimited`.
-        public var description: String { base.rawValue }
+        public var description: String { rawValue }
     }
 
     /// The kind of failure.

@@ -102,7 +102,7 @@ struct ProviderEndpoint {
             failure = AttemptFailure(LLMError(.unavailable, transportMessage(error)), retryable: false)
         case .aborted:
             failure = AttemptFailure(LLMError(.aborted, "\(name): stopped by the caller"), retryable: false)
-        default:
+        case .other:
             // Connection reset, empty reply, a body cut short: transient, unless the
             // caller has already seen part of the answer.
             failure = AttemptFailure(LLMError(receivedBytes ? .interrupted : .unavailable, transportMessage(error)),
