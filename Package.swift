@@ -37,10 +37,13 @@ let package = Package(
         .target(name: "RagdText", dependencies: ["RagdCore"]),
         // PDF (poppler) and DOCX (unzip + XMLParser) readers, each parser in a limited child process.
         .target(name: "RagdExtract", dependencies: ["CRagdShim", "RagdCore", "RagdText"]),
-        .target(name: "RagdEmbedding", dependencies: ["RagdCore", "RagdCurl"]),
+        // What the chat, embeddings and rerank clients share: the endpoint, status and
+        // transport failure mapping, the retry loop.
+        .target(name: "RagdProvider", dependencies: ["RagdCore", "RagdCurl"]),
+        .target(name: "RagdEmbedding", dependencies: ["RagdCore", "RagdCurl", "RagdProvider"]),
         .target(name: "RagdMilvus", dependencies: ["RagdCore", "RagdCurl"]),
         .target(name: "RagdStore", dependencies: ["RagdCore", "RagdPostgres"]),
-        .target(name: "RagdLLM", dependencies: ["RagdCore", "RagdCurl"]),
+        .target(name: "RagdLLM", dependencies: ["RagdCore", "RagdCurl", "RagdProvider"]),
         .target(name: "RagdAnswer", dependencies: ["RagdCore", "RagdPipeline", "RagdLLM", "RagdMetrics"]),
         .target(name: "RagdCache", dependencies: ["RagdCore", "RagdRedis", "RagdEmbedding",
                                                   .product(name: "Crypto", package: "swift-crypto")]),
