@@ -37,17 +37,22 @@ let package = Package(
         .target(name: "RagdText", dependencies: ["RagdCore"]),
         // PDF (poppler) and DOCX (unzip + XMLParser) readers, each parser in a limited child process.
         .target(name: "RagdExtract", dependencies: ["CRagdShim", "RagdCore", "RagdText"]),
-        .target(name: "RagdEmbedding", dependencies: ["RagdCore", "RagdCurl"]),
+        // What the chat, embeddings and rerank clients share: the endpoint, status and
+        // transport failure mapping, the retry loop.
+        .target(name: "RagdProvider", dependencies: ["RagdCore", "RagdCurl"]),
+        .target(name: "RagdEmbedding", dependencies: ["RagdCore", "RagdCurl", "RagdProvider"]),
         .target(name: "RagdMilvus", dependencies: ["RagdCore", "RagdCurl"]),
         .target(name: "RagdStore", dependencies: ["RagdCore", "RagdPostgres"]),
-        .target(name: "RagdLLM", dependencies: ["RagdCore", "RagdCurl"]),
-        .target(name: "RagdAnswer", dependencies: ["RagdCore", "RagdPipeline", "RagdLLM", "RagdMetrics"]),
+        .target(name: "RagdLLM", dependencies: ["RagdCore", "RagdCurl", "RagdProvider"]),
+        .target(name: "RagdRerank", dependencies: ["RagdCore", "RagdCurl", "RagdProvider"]),
+        .target(name: "RagdAnswer", dependencies: ["RagdCore", "RagdPipeline", "RagdLLM", "RagdRerank", "RagdMetrics"]),
         .target(name: "RagdCache", dependencies: ["RagdCore", "RagdRedis", "RagdEmbedding",
                                                   .product(name: "Crypto", package: "swift-crypto")]),
+        .target(name: "RagdRateLimit", dependencies: ["RagdCache", "RagdRedis"]),
         .target(name: "RagdPipeline", dependencies: ["RagdCore", "RagdStore", "RagdMilvus", "RagdEmbedding", "RagdText",
                                                      "RagdMetrics", .product(name: "Crypto", package: "swift-crypto")]),
         .target(name: "RagdApp", dependencies: ["RagdAuth", "RagdCore", "RagdConfig", "RagdExtract", "RagdPipeline", "RagdHTTP", "RagdLog", "RagdMetrics", "RagdPool", "RagdPostgres",
-                                                "RagdRedis", "RagdCurl", "RagdLLM", "RagdCache", "RagdAnswer",
+                                                "RagdRedis", "RagdCurl", "RagdLLM", "RagdRerank", "RagdCache", "RagdRateLimit", "RagdAnswer",
                                                 .product(name: "Logging", package: "swift-log")],
                 // The API contract, compiled into the binary: the server describes itself.
                 resources: [.embedInCode("Resources/openapi.json")]),
@@ -62,7 +67,8 @@ let package = Package(
         ]),
 
         // MARK: Tests
-        .target(name: "RagdTesting", path: "Tests/RagdTesting"),
+        // Shared test helpers; `TestRedis` (cache and rate limit tests) needs RagdCache's Redis.
+        .target(name: "RagdTesting", dependencies: ["RagdCache", "RagdRedis"], path: "Tests/RagdTesting"),
         .testTarget(name: "RagdConfigTests", dependencies: ["RagdConfig", "RagdTesting"]),
         .testTarget(name: "RagdHTTPTests", dependencies: ["RagdHTTP"]),
         .testTarget(name: "RagdAppTests", dependencies: ["RagdApp", "RagdAnswer", "RagdConfig", "RagdHTTP", "RagdPool"]),
@@ -76,9 +82,11 @@ let package = Package(
         .testTarget(name: "RagdPipelineTests", dependencies: ["RagdPipeline"]),
         .testTarget(name: "RagdBackendTests", dependencies: ["RagdPostgres", "RagdRedis", "RagdCurl", "RagdTesting"]),
         .testTarget(name: "RagdLLMTests", dependencies: ["RagdLLM", "RagdTesting"]),
+        .testTarget(name: "RagdRerankTests", dependencies: ["RagdRerank", "RagdProvider", "RagdTesting"]),
         .testTarget(name: "RagdAnswerTests", dependencies: ["RagdAnswer", "RagdPipeline", "RagdLLM", "RagdStore"]),
         .testTarget(name: "RagdIngestClientTests", dependencies: ["RagdIngestClient", "RagdText"]),
         .testTarget(name: "RagdCacheTests", dependencies: ["RagdCache", "RagdEmbedding", "RagdRedis", "RagdTesting"]),
+        .testTarget(name: "RagdRateLimitTests", dependencies: ["RagdRateLimit", "RagdCache", "RagdRedis", "RagdTesting"]),
         .testTarget(name: "RagdLiveTests", dependencies: ["RagdTesting", "ragd", "RagdPostgres", "RagdMilvus"]),
     ],
     // Swift 5 mode: the worker threads and the fork-based pool are deliberately not

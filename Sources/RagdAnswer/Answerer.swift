@@ -3,6 +3,7 @@ import RagdCore
 import RagdLLM
 import RagdMetrics
 import RagdPipeline
+import RagdRerank
 
 /// One question as `/v1/query` received it, validated.
 public struct Question: Sendable {

@@ -11,6 +11,7 @@ import RagdMetrics
 import RagdMilvus
 import RagdPipeline
 import RagdPostgres
+import RagdRerank
 import RagdStore
 import RagdText
 

@@ -31,7 +31,7 @@ enum LLMProblems {
         case .badRequest:
             return Problem(status: 502, code: "llm-refused", title: "Bad Gateway", detail: error.message,
                            extensions: dependency)
-        default:
+        case .invalidResponse, .interrupted, .aborted, .invalidConfiguration:
             return Problem(status: 502, code: "llm-failed", title: "Bad Gateway", detail: error.message,
                            extensions: dependency)
         }

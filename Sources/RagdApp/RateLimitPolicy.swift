@@ -3,6 +3,7 @@ import RagdCache
 import RagdCore
 import RagdHTTP
 import RagdMetrics
+import RagdRateLimit
 
 /// `RATE_LIMIT_PER_MINUTE` for every `/v1` request, as a middleware before routing.
 ///

@@ -3,15 +3,16 @@ import RagdCore
 
 /// SHA-256 digests that turn caller-supplied text (tenants, questions, client subjects,
 /// texts to embed) into fixed-length key parts, so no user text lands in a Redis key.
-enum CacheDigest {
+/// `package`: the rate limiter (`RagdRateLimit`) digests its subjects the same way.
+package enum CacheDigest {
     /// Lower-case hex SHA-256 of the UTF-8 of `text`.
-    static func hex(_ text: String) -> String {
+    package static func hex(_ text: String) -> String {
         Hex.lowercase(SHA256.hash(data: Array(text.utf8)))
     }
 
     /// Lower-case hex SHA-256 of several fields, each preceded by its byte length, so that
     /// no two different field lists share an encoding ("ab","c" vs "a","bc").
-    static func hex(fields: [String]) -> String {
+    package static func hex(fields: [String]) -> String {
         var bytes: [UInt8] = []
         for field in fields {
             let utf8 = Array(field.utf8)

@@ -91,8 +91,9 @@ public final class CacheRedis {
         }
     }
 
-    /// `options.keyPrefix` + `suffix`.
-    func key(_ suffix: String) -> String {
+    /// `options.keyPrefix` + `suffix`. `package`: the rate limiter (`RagdRateLimit`) keeps
+    /// its buckets under the same prefix.
+    package func key(_ suffix: String) -> String {
         options.keyPrefix + suffix
     }
 

@@ -1,31 +1,25 @@
 /// An error from the HTTP client. The message names the method and the URL without user
 /// info, query or fragment, and never any request header (so no Authorization value).
 public struct HTTPClientError: Error, Sendable, CustomStringConvertible {
-    /// What kind of failure this is. New codes may be added; switch with a `default`.
-    public struct Code: Hashable, Sendable, CustomStringConvertible {
-        private enum Base: String, Hashable, Sendable {
-            case timeout, connect, tls, aborted, invalidRequest, responseTooLarge, other
-        }
-        private let base: Base
-        private init(_ base: Base) { self.base = base }
-
+    /// What kind of failure this is.
+    public enum Code: String, Hashable, Sendable, CustomStringConvertible {
         /// The connect timeout or the total timeout passed.
-        public static let timeout = Code(.timeout)
+        case timeout
         /// The host could not be resolved or refused the connection.
-        public static let connect = Code(.connect)
+        case connect
         /// The TLS handshake or certificate verification failed.
-        public static let tls = Code(.tls)
+        case tls
         /// A callback of the caller asked to stop (returned false).
-        public static let aborted = Code(.aborted)
+        case aborted
         /// The request cannot be sent as given (bad URL, scheme, method or header).
-        public static let invalidRequest = Code(.invalidRequest)
+        case invalidRequest
         /// The response body passed `Options.maxResponseBytes`.
-        public static let responseTooLarge = Code(.responseTooLarge)
+        case responseTooLarge
         /// Anything else (connection reset, protocol error, ...).
-        public static let other = Code(.other)
+        case other
 
         /// The code's name, for example `timeout`.
-        public var description: String { base.rawValue }
+        public var description: String { rawValue }
     }
 
     /// The kind of failure.

@@ -3,8 +3,8 @@ import Glibc
 #endif
 import RagdCore
 
-/// Delays between attempts of an HTTP call that may be retried (the embeddings, chat and
-/// rerank clients share it): exponential with jitter, or the server's `Retry-After`.
+/// Delays between attempts of an HTTP call that may be retried (the provider clients and
+/// `ragd ingest` share it): exponential with jitter, or the server's `Retry-After`.
 public struct RetryBackoff: Sendable {
     /// First delay; doubled per retry.
     public var base: Duration

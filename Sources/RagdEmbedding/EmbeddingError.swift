@@ -4,30 +4,24 @@
 /// Suggested HTTP mapping for API handlers: `.timeout` 504; `.unavailable` and
 /// `.rateLimited` 503; `.rejected`, `.invalidResponse` and `.invalidConfiguration` 502.
 public struct EmbeddingError: Error, Sendable, CustomStringConvertible {
-    /// What kind of failure this is. New codes may be added; switch with a `default`.
-    public struct Code: Hashable, Sendable, CustomStringConvertible {
-        private enum Base: String, Hashable, Sendable {
-            case unavailable, timeout, rateLimited, rejected, invalidResponse, invalidConfiguration
-        }
-        private let base: Base
-        private init(_ base: Base) { self.base = base }
-
+    /// What kind of failure this is.
+    public enum Code: String, Hashable, Sendable, CustomStringConvertible {
         /// The provider could not be reached or answered 5xx (after the retries).
-        public static let unavailable = Code(.unavailable)
+        case unavailable
         /// The provider did not answer within the timeout (after the retries).
-        public static let timeout = Code(.timeout)
+        case timeout
         /// The provider answered 429 (after the retries).
-        public static let rateLimited = Code(.rateLimited)
+        case rateLimited
         /// The provider refused the request with a 4xx other than 408/429 (bad key, unknown
         /// model, input too long); not retried.
-        public static let rejected = Code(.rejected)
+        case rejected
         /// The answer was not usable: not JSON, wrong count, order or dimension.
-        public static let invalidResponse = Code(.invalidResponse)
+        case invalidResponse
         /// The embedder was set up with unusable settings (URL, dimension, batch size).
-        public static let invalidConfiguration = Code(.invalidConfiguration)
+        case invalidConfiguration
 
         /// The code's name, for example `rateLimited`.
-        public var description: String { base.rawValue }
+        public var description: String { rawValue }
     }
 
     /// The kind of failure.

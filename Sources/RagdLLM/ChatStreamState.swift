@@ -1,3 +1,5 @@
+import RagdProvider
+
 /// What one streamed attempt has received so far: the SSE parser, the text delivered,
 /// usage, finish reason and whether `[DONE]` came. Fed from libcurl's write callback.
 struct ChatStreamState {
@@ -44,7 +46,7 @@ struct ChatStreamState {
             }
             guard let body = ChatWire.decode(event.data.utf8) else {
                 if event.event == "error" {
-                    failure = endpoint.inBandFailure(ChatWire.ProviderError(message: event.data), afterFirstToken: deliveredAny,
+                    failure = endpoint.inBandFailure(ProviderErrorObject(message: event.data), afterFirstToken: deliveredAny,
                                                      status: status)
                 } else {
                     failure = AttemptFailure(LLMError(.invalidResponse, "\(endpoint.name) sent a stream event that is not JSON",

@@ -4,6 +4,7 @@ import FoundationEssentials
 import Foundation
 #endif
 import RagdCore
+import RagdProvider
 
 /// The OpenAI chat-completions wire format: the request body, the answer, the stream
 /// chunks and error bodies. Decoding is tolerant of extra and missing fields, since
@@ -84,64 +85,10 @@ enum ChatWire {
     struct Body: Decodable {
         var choices: [Choice]?
         var usage: Usage?
-        var error: ProviderError?
-    }
-
-    /// The `error` member: an object with message/type/code (code is a string at OpenAI,
-    /// a number at some others) or a bare string.
-    struct ProviderError: Decodable {
-        var message: String?
-        var type: String?
-        var code: String?
-
-        enum CodingKeys: String, CodingKey { case message, type, code }
-
-        init(message: String?, type: String? = nil, code: String? = nil) {
-            self.message = message
-            self.type = type
-            self.code = code
-        }
-
-        init(from decoder: Decoder) throws {
-            if let text = try? decoder.singleValueContainer().decode(String.self) {
-                message = text
-                return
-            }
-            let container = try decoder.container(keyedBy: CodingKeys.self)
-            message = try? container.decodeIfPresent(String.self, forKey: .message)
-            type = try? container.decodeIfPresent(String.self, forKey: .type)
-            if let text = try? container.decodeIfPresent(String.self, forKey: .code) {
-                code = text
-            } else if let number = try? container.decodeIfPresent(Int.self, forKey: .code) {
-                code = String(number)
-            }
-        }
-    }
-
-    /// Error bodies of non-2xx answers: OpenAI's `{"error": {...}}`, or `message`/`detail`
-    /// at other servers (FastAPI's `detail` may be a list: then it is skipped).
-    private struct ErrorBody: Decodable {
-        var error: ProviderError?
-        var message: String?
-        var detail: String?
-
-        enum CodingKeys: String, CodingKey { case error, message, detail }
-
-        init(from decoder: Decoder) throws {
-            let container = try decoder.container(keyedBy: CodingKeys.self)
-            error = try? container.decodeIfPresent(ProviderError.self, forKey: .error)
-            message = try? container.decodeIfPresent(String.self, forKey: .message)
-            detail = try? container.decodeIfPresent(String.self, forKey: .detail)
-        }
+        var error: ProviderErrorObject?
     }
 
     static func decode(_ bytes: some Collection<UInt8>) -> Body? {
         try? JSONDecoder().decode(Body.self, from: Data(bytes))
-    }
-
-    /// The provider's message from an error body, or nil.
-    static func errorMessage(from bytes: [UInt8]) -> String? {
-        guard !bytes.isEmpty, let body = try? JSONDecoder().decode(ErrorBody.self, from: Data(bytes)) else { return nil }
-        return body.error?.message ?? body.message ?? body.detail
     }
 }

@@ -65,7 +65,7 @@ public struct PipelineError: Error, CustomStringConvertible {
             case .unavailable, .rateLimited:
                 return PipelineError(.unavailable, dependency: "embedding", "the embedding service is unavailable (\(error.code))",
                                      cause: error.description)
-            default:
+            case .rejected, .invalidResponse, .invalidConfiguration:
                 return PipelineError(.badGateway, dependency: "embedding", "the embedding service failed (\(error.code))",
                                      cause: error.description)
             }

@@ -3,7 +3,7 @@ import Testing
 import RagdLLM
 import RagdTesting
 
-/// The test LLM server, requiring `apiKey`, as the chat and rerank tests use it.
+/// The test LLM server, requiring `apiKey`, as the chat tests use it.
 typealias FakeLLMServer = FakeOpenAIServer
 
 extension FakeOpenAIServer {

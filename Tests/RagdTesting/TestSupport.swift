@@ -81,6 +81,17 @@ public enum TestSupport {
     public static func removeDirectory(_ path: String) {
         try? FileManager.default.removeItem(atPath: path)
     }
+
+    /// The error `body` throws, or nil when it returns; a caller casts it to the type it
+    /// expects, so another error fails its checks as a missing one would.
+    public static func thrownError(_ body: () throws -> Void) -> Error? {
+        do {
+            try body()
+            return nil
+        } catch {
+            return error
+        }
+    }
 }
 
 /// A TCP listener on 127.0.0.1 that never accepts: the kernel completes handshakes into

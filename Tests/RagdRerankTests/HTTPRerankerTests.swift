@@ -1,9 +1,13 @@
 import Foundation
 import Testing
 import RagdTesting
-@testable import RagdLLM
+import RagdProvider
+@testable import RagdRerank
 
+/// Against the project's fake OpenAI server, one server per test (they run in parallel).
 @Suite struct HTTPRerankerTests {
+    /// Distinctive, so a test can assert that no message contains it.
+    static let apiKey = "sk-rerank-test-secret-4712"
     static let documents = [
         "Dogs are loyal animals.",
         "Paris is the capital of France.",
@@ -11,14 +15,14 @@ import RagdTesting
         "The capital city has many museums.",
     ]
 
-    private func reranker(_ server: FakeLLMServer, path: String = "/v1/rerank",
-                          apiKey: String? = FakeLLMServer.apiKey) throws -> HTTPReranker {
+    private func reranker(_ server: FakeOpenAIServer, path: String = "/v1/rerank",
+                          apiKey: String? = HTTPRerankerTests.apiKey) throws -> HTTPReranker {
         try HTTPReranker(url: "http://127.0.0.1:\(server.port)\(path)", apiKey: apiKey, model: "fake-rerank",
                          timeout: .seconds(5), connectTimeout: .seconds(2))
     }
 
     @Test func cohereShapeSortedAndCut() throws {
-        let server = try FakeLLMServer.start()
+        let server = try FakeOpenAIServer(apiKey: Self.apiKey)
         let results = try reranker(server).rerank(query: "capital of France", documents: Self.documents, topN: 2)
         #expect(results.map(\.index) == [1, 2])
         #expect(results[0].score > results[1].score)
@@ -31,7 +35,7 @@ import RagdTesting
     }
 
     @Test func teiShapeIsCutOnOurSide() throws {
-        let server = try FakeLLMServer.start()
+        let server = try FakeOpenAIServer(apiKey: Self.apiKey)
         try server.control(["rerank_shape": "tei"])
         let all = try reranker(server, path: "/rerank").rerank(query: "capital of France", documents: Self.documents, topN: 10)
         #expect(all.map(\.index) == [1, 2, 3, 0])
@@ -42,9 +46,9 @@ import RagdTesting
     }
 
     @Test func badIndicesAreInvalidResponses() throws {
-        let server = try FakeLLMServer.start()
+        let server = try FakeOpenAIServer(apiKey: Self.apiKey)
         try server.control(["rerank_bad_index_next": 1])
-        let failure = try #require(llmFailure { _ = try reranker(server).rerank(query: "France", documents: Self.documents, topN: 2) })
+        let failure = try #require(providerFailure { _ = try reranker(server).rerank(query: "France", documents: Self.documents, topN: 2) })
         #expect(failure.code == .invalidResponse)
         #expect(failure.message.contains("index 4"))
         #expect(try server.requests().count == 1)
@@ -58,7 +62,7 @@ import RagdTesting
             "not json",
         ]
         for text in cases {
-            #expect(llmFailure { _ = try RerankResponse.results(from: Array(text.utf8), count: 2, topN: 2, name: name) }?
+            #expect(providerFailure { _ = try RerankResponse.results(from: Array(text.utf8), count: 2, topN: 2, name: name) }?
                 .code == .invalidResponse, "\(text)")
         }
         let mixed = #"{"data": [{"index": 1, "score": 0.25}, {"index": 0, "relevance_score": 0.75}]}"#
@@ -67,9 +71,9 @@ import RagdTesting
     }
 
     @Test func errorsAreMappedAndRetriedOnce() throws {
-        let server = try FakeLLMServer.start()
+        let server = try FakeOpenAIServer(apiKey: Self.apiKey)
         let wrongKey = "sk-wrong-rerank-key-77"
-        let refused = try #require(llmFailure {
+        let refused = try #require(providerFailure {
             _ = try reranker(server, apiKey: wrongKey).rerank(query: "France", documents: Self.documents, topN: 2)
         })
         #expect(refused.code == .unauthorized)
@@ -81,12 +85,12 @@ import RagdTesting
         #expect(try server.statuses() == [503, 200])
 
         try server.control(["fail_next": 2, "status": 500, "reset": true])
-        let down = try #require(llmFailure { _ = try reranker(server).rerank(query: "France", documents: Self.documents, topN: 1) })
+        let down = try #require(providerFailure { _ = try reranker(server).rerank(query: "France", documents: Self.documents, topN: 1) })
         #expect(down.code == .unavailable && down.attempts == 2)
 
         // The fake refuses an empty query with 400: final.
         try server.control(["reset": true])
-        #expect(llmFailure { _ = try reranker(server).rerank(query: "", documents: Self.documents, topN: 1) }?.code == .badRequest)
+        #expect(providerFailure { _ = try reranker(server).rerank(query: "", documents: Self.documents, topN: 1) }?.code == .badRequest)
         #expect(try server.requests().count == 1)
 
         // Nothing to rerank: no request at all.
@@ -96,9 +100,14 @@ import RagdTesting
     }
 
     @Test func rejectsUnusableSettings() {
-        #expect(llmFailure { _ = try HTTPReranker(url: "tei:8080/rerank", apiKey: nil, model: nil, timeout: .seconds(1),
-                                                  connectTimeout: .seconds(1)) }?.code == .invalidConfiguration)
-        #expect(llmFailure { _ = try HTTPReranker(url: "http://tei/rerank", apiKey: nil, model: nil, timeout: .zero,
-                                                  connectTimeout: .seconds(1)) }?.code == .invalidConfiguration)
+        #expect(providerFailure { _ = try HTTPReranker(url: "tei:8080/rerank", apiKey: nil, model: nil, timeout: .seconds(1),
+                                                       connectTimeout: .seconds(1)) }?.code == .invalidConfiguration)
+        #expect(providerFailure { _ = try HTTPReranker(url: "http://tei/rerank", apiKey: nil, model: nil, timeout: .zero,
+                                                       connectTimeout: .seconds(1)) }?.code == .invalidConfiguration)
+    }
+
+    /// The `ProviderError` `body` throws, or nil.
+    private func providerFailure(_ body: () throws -> Void) -> ProviderError? {
+        TestSupport.thrownError(body) as? ProviderError
     }
 }

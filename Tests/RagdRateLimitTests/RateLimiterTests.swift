@@ -1,5 +1,6 @@
 import Foundation
 import RagdCache
+import RagdRateLimit
 import RagdRedis
 import RagdTesting
 import Testing

@@ -1,9 +1,11 @@
+import RagdProvider
+
 /// Orders documents by relevance to a query (a cross-encoder behind a rerank API). The
 /// extension point of the pipeline's rerank stage.
 public protocol Reranker {
     /// The `topN` most relevant of `documents` for `query`, most relevant first; each
     /// result names its document by index into `documents`.
-    func rerank(query: String, documents: [String], topN: Int) throws(LLMError) -> [RerankResult]
+    func rerank(query: String, documents: [String], topN: Int) throws(ProviderError) -> [RerankResult]
 }
 
 /// One reranked document.

@@ -3,6 +3,7 @@ import FoundationEssentials
 #else
 import Foundation
 #endif
+import RagdProvider
 
 /// Rerank answers: Cohere and Jina send `{"results": [{"index", "relevance_score"}]}`
 /// (Voyage uses `data` for the list), text-embeddings-inference a bare list of
@@ -23,7 +24,7 @@ enum RerankResponse {
     ///
     /// - Throws: `.invalidResponse` unless the body is one of the shapes above with
     ///   indices in `0..<count`, none repeated, every score finite.
-    static func results(from bytes: [UInt8], count: Int, topN: Int, name: String) throws(LLMError) -> [RerankResult] {
+    static func results(from bytes: [UInt8], count: Int, topN: Int, name: String) throws(ProviderError) -> [RerankResult] {
         let decoder = JSONDecoder()
         let items: [Item]
         if let list = try? decoder.decode([Item].self, from: Data(bytes)) {
@@ -32,20 +33,20 @@ enum RerankResponse {
                   let list = envelope.results ?? envelope.data {
             items = list
         } else {
-            throw LLMError(.invalidResponse, "\(name) answered with a body that is not a rerank result (\(bytes.count) bytes)")
+            throw ProviderError(.invalidResponse, "\(name) answered with a body that is not a rerank result (\(bytes.count) bytes)")
         }
         var seen = Set<Int>()
         var results: [RerankResult] = []
         results.reserveCapacity(items.count)
         for item in items {
             guard (0..<count).contains(item.index) else {
-                throw LLMError(.invalidResponse, "\(name) answered with index \(item.index) for \(count) documents")
+                throw ProviderError(.invalidResponse, "\(name) answered with index \(item.index) for \(count) documents")
             }
             guard seen.insert(item.index).inserted else {
-                throw LLMError(.invalidResponse, "\(name) answered with index \(item.index) twice")
+                throw ProviderError(.invalidResponse, "\(name) answered with index \(item.index) twice")
             }
             guard let score = item.relevance_score ?? item.score, score.isFinite else {
-                throw LLMError(.invalidResponse, "\(name) answered without a finite score for index \(item.index)")
+                throw ProviderError(.invalidResponse, "\(name) answered without a finite score for index \(item.index)")
             }
             results.append(RerankResult(index: item.index, score: score))
         }

@@ -1,3 +1,4 @@
+import RagdCache
 import RagdRedis
 
 /// A rate limit shared by every thread, worker and pod, kept in Redis.

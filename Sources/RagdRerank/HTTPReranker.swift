@@ -1,5 +1,6 @@
 import RagdCore
 import RagdCurl
+import RagdProvider
 
 /// A reranker over an HTTP rerank API: text-embeddings-inference (`POST /rerank`),
 /// Cohere, Jina, Voyage-style and the project's fake server.
@@ -17,7 +18,8 @@ import RagdCurl
 /// path and a second full timeout would double the wait. Other 4xx are final.
 ///
 /// Not thread-safe (one libcurl handle): one per thread, created after `fork()`. The key
-/// goes only into the `Authorization` header.
+/// goes only into the `Authorization` header. Failures are the provider layer's
+/// `ProviderError`: a reranker has no failure of its own to add.
 public final class HTTPReranker: Reranker, CustomStringConvertible {
     /// The model sent, if any. Default: nil (the server's only model, as with TEI).
     public let model: String?
@@ -26,9 +28,7 @@ public final class HTTPReranker: Reranker, CustomStringConvertible {
     /// Retries after the first attempt (0...3). Default: 1.
     public let maxRetries: Int
 
-    private let endpoint: ProviderEndpoint
-    private let client: HTTPClient
-    private let backoff = RetryBackoff(base: .milliseconds(200), cap: .seconds(1))
+    private let provider: ProviderClient
 
     /// Creates a reranker with its own HTTP client.
     ///
@@ -43,69 +43,39 @@ public final class HTTPReranker: Reranker, CustomStringConvertible {
     /// - Throws: `.invalidConfiguration` for an unusable URL or settings, `.unavailable`
     ///   when libcurl cannot be initialised.
     public init(url: String, apiKey: String? = nil, model: String? = nil, timeout: Duration = .seconds(10),
-                connectTimeout: Duration = .seconds(2), maxRetries: Int = 1) throws(LLMError) {
-        endpoint = try ProviderEndpoint(url: url, kind: "reranker", apiKey: apiKey)
+                connectTimeout: Duration = .seconds(2), maxRetries: Int = 1) throws(ProviderError) {
+        let endpoint = try ProviderEndpoint(url: url, kind: "reranker", apiKey: apiKey)
         guard timeout > .zero, connectTimeout > .zero else {
-            throw LLMError(.invalidConfiguration, "reranker timeouts must be positive")
+            throw ProviderError(.invalidConfiguration, "reranker timeouts must be positive")
         }
         guard (0...3).contains(maxRetries) else {
-            throw LLMError(.invalidConfiguration, "reranker retries must be between 0 and 3 (got \(maxRetries))")
+            throw ProviderError(.invalidConfiguration, "reranker retries must be between 0 and 3 (got \(maxRetries))")
         }
         self.model = (model?.isEmpty ?? true) ? nil : model
         self.timeout = timeout
         self.maxRetries = maxRetries
-        do {
-            client = try HTTPClient(options: HTTPClient.Options(connectTimeout: min(connectTimeout, timeout), timeout: timeout,
-                                                                maxResponseBytes: 16 << 20, userAgent: "ragd"))
-        } catch {
-            throw LLMError(.unavailable, "cannot create the HTTP client: \(error.message)")
-        }
+        // On the request path: short waits, and never a second full timeout.
+        provider = try ProviderClient(endpoint: endpoint, timeout: timeout, connectTimeout: connectTimeout,
+                                      maxResponseBytes: 16 << 20, maxRetries: maxRetries,
+                                      backoff: RetryBackoff(base: .milliseconds(200), cap: .seconds(1)),
+                                      retriesTimeouts: false)
     }
 
     /// The `topN` most relevant documents, most relevant first. No documents, or
     /// `topN` < 1, answers [] without a request.
-    public func rerank(query: String, documents: [String], topN: Int) throws(LLMError) -> [RerankResult] {
+    public func rerank(query: String, documents: [String], topN: Int) throws(ProviderError) -> [RerankResult] {
         guard !documents.isEmpty, topN > 0 else { return [] }
         let limit = min(topN, documents.count)
-        let request = HTTPClientRequest(method: "POST", url: endpoint.url, headers: endpoint.headers(accept: "application/json"),
-                                        body: requestBody(query: query, documents: documents, topN: limit))
-        var attempts = 0
-        while true {
-            attempts += 1
-            switch attemptOnce(request, count: documents.count, topN: limit) {
-            case .success(let results):
-                return results
-            case .failure(let failure):
-                var error = failure.error
-                error.attempts = attempts
-                guard failure.retryable, error.code != .timeout, attempts <= maxRetries else { throw error }
-                _ = RetryBackoff.wait(seconds: backoff.seconds(beforeRetry: attempts, retryAfter: failure.retryAfter),
-                                 shouldContinue: nil)
+        let request = provider.post(requestBody(query: query, documents: documents, topN: limit))
+        return try provider.withRetries {
+            provider.send(request) { response throws(ProviderError) in
+                try RerankResponse.results(from: response.body, count: documents.count, topN: limit, name: provider.endpoint.name)
             }
         }
     }
 
     /// The host and model; never the key.
-    public var description: String { "HTTPReranker(\(endpoint.name), model: \(model ?? "default"))" }
-
-    private func attemptOnce(_ request: HTTPClientRequest, count: Int, topN: Int) -> Result<[RerankResult], AttemptFailure> {
-        let response: HTTPClientResponse
-        do {
-            response = try client.send(request)
-        } catch {
-            return .failure(endpoint.transportFailure(error, timeout: timeout, receivedBytes: false, afterFirstToken: false))
-        }
-        guard (200..<300).contains(response.status) else {
-            return .failure(endpoint.statusFailure(response.status, body: response.body, retryAfter: response.header("Retry-After")))
-        }
-        do {
-            return .success(try RerankResponse.results(from: response.body, count: count, topN: topN, name: endpoint.name))
-        } catch {
-            var failure = error
-            failure.status = response.status
-            return .failure(AttemptFailure(failure, retryable: false))
-        }
-    }
+    public var description: String { "HTTPReranker(\(provider.endpoint.name), model: \(model ?? "default"))" }
 
     private func requestBody(query: String, documents: [String], topN: Int) -> [UInt8] {
         var list: [UInt8] = [UInt8(ascii: "[")]

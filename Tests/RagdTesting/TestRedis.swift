@@ -3,30 +3,30 @@ import RagdRedis
 import RagdCache
 
 /// The shared test Redis (scripts export REDIS_URL from the local stack) and keys that
-/// keep each test apart on it.
-enum TestRedis {
-    static var url: String {
+/// keep each test apart on it, for the cache and rate limit tests.
+public enum TestRedis {
+    public static var url: String {
         ProcessInfo.processInfo.environment["REDIS_URL"] ?? "redis://127.0.0.1:56379/0"
     }
 
     /// A key prefix no other test (or run) uses.
-    static func uniquePrefix(_ name: String) -> String {
+    public static func uniquePrefix(_ name: String) -> String {
         "ragd-test:cache:\(name):\(UUID().uuidString.lowercased()):"
     }
 
     /// A `CacheRedis` on the shared Redis with a unique prefix and test-friendly timeouts.
-    static func cache(_ name: String, prefix: String? = nil) -> CacheRedis {
+    public static func cache(_ name: String, prefix: String? = nil) -> CacheRedis {
         CacheRedis(url: url, options: .init(connectTimeout: .seconds(1), commandTimeout: .seconds(2),
                                             keyPrefix: prefix ?? uniquePrefix(name)))
     }
 
     /// A plain connection, to look at what the caches wrote.
-    static func inspector() throws -> RedisConnection {
+    public static func inspector() throws -> RedisConnection {
         try RedisConnection(url: url)
     }
 
     /// Deletes every key under `prefix` (SCAN, then DEL).
-    static func cleanUp(prefix: String) {
+    public static func cleanUp(prefix: String) {
         guard let redis = try? inspector() else { return }
         var cursor = "0"
         repeat {
