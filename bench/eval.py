@@ -9,7 +9,8 @@
 
 Options: --tenant NAME (default eval-<corpus>, or eval-<corpus>-first<N> with
 --limit-docs N), --top-k 10, --concurrency 4, --modes hybrid,vector,keyword,
---no-legs, --skip-ingest (use what the tenant already holds), --no-prune, --verbose
+--no-legs, --skip-ingest (use what the tenant already holds), --async (ingest as background
+jobs: slow embedders such as the e5 profile never hold a request), --no-prune, --verbose
 (per-question misses), --url (default https://127.0.0.1:$RAGD_STACK_HTTPS_PORT or 8443),
 --token (or $RAGD_TOKEN; else minted with `ENV_FILE=.stack/ragd.env ragd token`),
 --corpus-file JSONL / --questions JSONL (instead of bench/eval/corpora.py and
@@ -251,11 +252,25 @@ class RagdClient:
 
     # The API calls this harness makes.
 
-    def ingest_html(self, title: str, source: str, html: str) -> tuple[int, dict]:
-        response = self.call("POST", "/v1/documents", expect=(200, 201), timeout=600,
-                             params={"title": title, "source": source}, data=html.encode("utf-8"),
+    def ingest_html(self, title: str, source: str, html: str, background: bool = False) -> tuple[int, dict]:
+        params = {"title": title, "source": source}
+        if background:
+            params["async"] = "true"
+        response = self.call("POST", "/v1/documents", expect=(200, 201, 202), timeout=600,
+                             params=params, data=html.encode("utf-8"),
                              headers={"Content-Type": "text/html; charset=utf-8"})
-        return response.status_code, response.json()
+        if response.status_code != 202:
+            return response.status_code, response.json()
+        # A background job (a slow embedder: no request waits past nginx's timeout): its
+        # state is polled once a second until the server says it ended.
+        job = response.json()
+        while job["state"] not in ("succeeded", "failed"):
+            time.sleep(1)
+            job = self.call("GET", f"/v1/jobs/{job['id']}").json()
+        if job["state"] == "failed":
+            raise ApiError(422, job.get("error") or "the job failed", f"job {job['id']}")
+        return (200 if job["duplicate"] else 201), {"id": job["document_id"], "chunks": job["progress"]["chunks_total"],
+                                                    "duplicate": job["duplicate"], "timings": {}}
 
     def chunks(self, document_id: str) -> list[dict]:
         rows: list[dict] = []
@@ -367,14 +382,15 @@ def mint_token(tenant: str, binary: Path, env_file: Path) -> str:
 # ---- step 1: ingest ------------------------------------------------------------------
 
 
-def ingest_corpus(client: RagdClient, documents: list[dict], concurrency: int) -> dict:
-    """POST every document; returns the per-document outcomes and the throughput."""
+def ingest_corpus(client: RagdClient, documents: list[dict], concurrency: int, background: bool = False) -> dict:
+    """POST every document (as background jobs with `background`); returns the
+    per-document outcomes and the throughput."""
 
     def ingest_one(doc: dict) -> dict:
         started = time.perf_counter()
         outcome = {"corpus_id": doc["id"]}
         try:
-            status, body = client.ingest_html(doc["title"][:MAX_TITLE] or doc["id"], doc["id"], doc["html"])
+            status, body = client.ingest_html(doc["title"][:MAX_TITLE] or doc["id"], doc["id"], doc["html"], background)
         except ApiError as error:
             outcome.update(status=error.status, error=error.body[:500])
         else:
@@ -568,6 +584,8 @@ def parse_args(argv=None) -> argparse.Namespace:
     parser.add_argument("--tenant", help="default eval-<corpus> (eval-<corpus>-first<N> with --limit-docs)")
     parser.add_argument("--top-k", type=int, default=10)
     parser.add_argument("--concurrency", type=int, default=4)
+    parser.add_argument("--async", dest="background", action="store_true",
+                        help="ingest as background jobs (?async=true), for slow embedders such as the e5 profile")
     parser.add_argument("--modes", default="hybrid,vector,keyword")
     parser.add_argument("--out", help="results JSON (default bench/eval/results/<tenant>-<time>.json)")
     parser.add_argument("--limit-docs", type=int, help="only the first N documents of the corpus")
@@ -639,7 +657,7 @@ def main(argv=None) -> int:
             corpus = sample_corpus(corpus, questions, args.sample_docs)
         log(f"eval: ingesting {len(corpus)} documents with {args.concurrency} clients")
         limited_before = client.stats["rate_limited"]
-        ingest = ingest_corpus(client, corpus, args.concurrency)
+        ingest = ingest_corpus(client, corpus, args.concurrency, args.background)
         print_ingest(ingest, client.stats["rate_limited"] - limited_before)
         ragd_to_corpus = {}
         expected_chunks = {}
