@@ -113,9 +113,7 @@ public final class IngestRun: @unchecked Sendable {
                         lock.withLock { summary.notAttempted += group.count }
                         continue
                     }
-                    let outcomes = options.background
-                        ? processBatch(group, api: api, state: state, watcher: watcher, progress: progress)
-                        : [process(group[0], api: api, state: state, watcher: watcher, progress: progress)]
+                    let outcomes = process(group, api: api, state: state, watcher: watcher, progress: progress)
                     for (file, outcome) in zip(group, outcomes) {
                         guard let outcome else {
                             lock.withLock { summary.notAttempted += 1 }
@@ -183,11 +181,12 @@ public final class IngestRun: @unchecked Sendable {
         case ended(FileOutcome?)
     }
 
-    /// Files of a background run, sent together in one batch request when more than one
-    /// needs sending. A refused batch (one file the server cannot read refuses the whole
+    /// The files `takeFiles` handed out, start to end (nil for a file the run stopped
+    /// before): one file in its own request, or (a background run's group) several in one
+    /// batch request. A refused batch (one file the server cannot read refuses the whole
     /// request, and queues nothing) is sent again file by file, so that each file ends with
     /// its own answer.
-    private func processBatch(_ group: [IngestFile], api: IngestAPI, state: IngestState, watcher: JobWatcher,
+    private func process(_ group: [IngestFile], api: IngestAPI, state: IngestState, watcher: JobWatcher,
                               progress: ProgressReporter) -> [FileOutcome?] {
         var outcomes = [FileOutcome?](repeating: nil, count: group.count)
         var sending: [(index: Int, content: [UInt8], sha256: String)] = []
@@ -203,24 +202,18 @@ public final class IngestRun: @unchecked Sendable {
             return outcomes
         }
         guard !sending.isEmpty else { return outcomes }
-        switch api.uploadBatch(sending.map { (group[$0.index], $0.content) }) {
+        let result = api.uploadBatch(sending.map { (group[$0.index], $0.content) })
+        switch result {
         case .success(let status, let body):
             let jobs = (body["data"] as? [[String: Any]] ?? []).compactMap { $0["id"] as? String }
             guard status == 202, jobs.count == sending.count else {
                 for item in sending { outcomes[item.index] = .failed("unexpected answer \(status) to a batch upload") }
                 return outcomes
             }
+            // Every job is recorded before the first wait: a run killed while waiting
+            // leaves the whole batch to the next run's waits, none sent twice.
             for (item, job) in zip(sending, jobs) {
-                let file = group[item.index]
-                do {
-                    try state.save(FileRecord(path: file.path, size: file.size, modifiedNanoseconds: file.modifiedNanoseconds,
-                                              sha256: item.sha256, status: .submitted, jobID: job))
-                } catch {
-                    outcomes[item.index] = .failed(String(describing: error))
-                }
-            }
-            if progress.style == .lines {
-                for (item, job) in zip(sending, jobs) { progress.note("queued \(group[item.index].displayPath) as job \(job)") }
+                outcomes[item.index] = queued(group[item.index], sha256: item.sha256, job: job, state: state, progress: progress)
             }
             for (item, job) in zip(sending, jobs) where outcomes[item.index] == nil {
                 outcomes[item.index] = awaitJob(job, file: group[item.index], sha256: item.sha256, state: state, watcher: watcher)
@@ -230,25 +223,10 @@ public final class IngestRun: @unchecked Sendable {
                 outcomes[item.index] = send(group[item.index], content: item.content, sha256: item.sha256, api: api,
                                             state: state, watcher: watcher, progress: progress)
             }
-        case .unauthorized(let message):
-            control.stop("the server refused the token: \(message)")
-        case .unavailable(let message):
-            control.stop("the server is unavailable: \(message)")
-        case .stopped:
-            break
+        case .unauthorized, .unavailable, .stopped:
+            control.stop(after: result)
         }
         return outcomes
-    }
-
-    /// One file, start to end; nil when the run stopped before it was done.
-    private func process(_ file: IngestFile, api: IngestAPI, state: IngestState, watcher: JobWatcher,
-                         progress: ProgressReporter) -> FileOutcome? {
-        switch ready(file, state: state, watcher: watcher) {
-        case .send(let content, let sha256):
-            return send(file, content: content, sha256: sha256, api: api, state: state, watcher: watcher, progress: progress)
-        case .ended(let outcome):
-            return outcome
-        }
     }
 
     /// Everything before sending a file: skipped when the state says it is done, waited
@@ -289,20 +267,15 @@ public final class IngestRun: @unchecked Sendable {
     /// Sends one file in its own request; with `background`, waits for its job.
     private func send(_ file: IngestFile, content: [UInt8], sha256: String, api: IngestAPI, state: IngestState,
                       watcher: JobWatcher, progress: ProgressReporter) -> FileOutcome? {
-        switch api.upload(file, content: content, background: options.background) {
+        let result = api.upload(file, content: content, background: options.background)
+        switch result {
         case .success(let status, let body):
             if options.background {
                 guard status == 202, let job = body["id"] as? String else {
                     return .failed("unexpected answer \(status) to a background upload")
                 }
-                do {
-                    try state.save(FileRecord(path: file.path, size: file.size, modifiedNanoseconds: file.modifiedNanoseconds,
-                                              sha256: sha256, status: .submitted, jobID: job))
-                } catch {
-                    return .failed(String(describing: error))
-                }
-                if progress.style == .lines { progress.note("queued \(file.displayPath) as job \(job)") }
-                return awaitJob(job, file: file, sha256: sha256, state: state, watcher: watcher)
+                return queued(file, sha256: sha256, job: job, state: state, progress: progress)
+                    ?? awaitJob(job, file: file, sha256: sha256, state: state, watcher: watcher)
             }
             guard let id = body["id"] as? String else { return .failed("unexpected answer \(status) without a document id") }
             let chunks = (body["chunks"] as? NSNumber)?.intValue ?? 0
@@ -310,15 +283,24 @@ public final class IngestRun: @unchecked Sendable {
                           state: state)
         case .refused(_, let message):
             return .failed(message)
-        case .unauthorized(let message):
-            control.stop("the server refused the token: \(message)")
-            return nil
-        case .unavailable(let message):
-            control.stop("the server is unavailable: \(message)")
-            return nil
-        case .stopped:
+        case .unauthorized, .unavailable, .stopped:
+            control.stop(after: result)
             return nil
         }
+    }
+
+    /// Records in the resume state that `file` was queued as `job` (and says so in line
+    /// mode); nil when recorded, else the file's failure.
+    private func queued(_ file: IngestFile, sha256: String, job: String, state: IngestState,
+                        progress: ProgressReporter) -> FileOutcome? {
+        do {
+            try state.save(FileRecord(path: file.path, size: file.size, modifiedNanoseconds: file.modifiedNanoseconds,
+                                      sha256: sha256, status: .submitted, jobID: job))
+        } catch {
+            return .failed(String(describing: error))
+        }
+        if progress.style == .lines { progress.note("queued \(file.displayPath) as job \(job)") }
+        return nil
     }
 
     /// Waits for the job that `file` was queued as; nil when the run stopped first.

@@ -70,7 +70,8 @@ final class JobWatcher: @unchecked Sendable {
             var results: [String: JobEnd] = [:]
             for start in stride(from: 0, to: ids.count, by: 100) {
                 let batch = Array(ids[start..<min(start + 100, ids.count)])
-                switch api.jobs(batch) {
+                let answer = api.jobs(batch)
+                switch answer {
                 case .success(_, let body):
                     let jobs = body["data"] as? [[String: Any]] ?? []
                     var seen = Set<String>()
@@ -94,12 +95,8 @@ final class JobWatcher: @unchecked Sendable {
                     for id in batch where !seen.contains(id) { results[id] = .missing }
                 case .refused(_, let message):
                     control.stop("GET /v1/jobs was refused: \(message)")
-                case .unauthorized(let message):
-                    control.stop("the server refused the token: \(message)")
-                case .unavailable(let message):
-                    control.stop("the server is unavailable: \(message)")
-                case .stopped:
-                    break
+                case .unauthorized, .unavailable, .stopped:
+                    control.stop(after: answer)
                 }
             }
             condition.lock()
@@ -124,5 +121,15 @@ final class RunControl: @unchecked Sendable {
     /// Stops the run; the first reason is kept.
     func stop(_ why: String) {
         lock.withLock { if reason == nil { reason = why } }
+    }
+
+    /// Stops the run after an answer that every other request would get too: the token
+    /// refused, the server away through every retry. Other answers change nothing.
+    func stop(after result: APIResult) {
+        switch result {
+        case .unauthorized(let message): stop("the server refused the token: \(message)")
+        case .unavailable(let message): stop("the server is unavailable: \(message)")
+        case .success, .refused, .stopped: break
+        }
     }
 }
