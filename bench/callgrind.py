@@ -17,6 +17,9 @@ Usage (as root, like bench/run.sh; nginx workers drop to nobody):
     bench/callgrind.py [--requests N] [--port P] [--keep DIR] NAME=BINARY ... [c]
 
 `NAME=BINARY` is a ragd binary under a name of your choosing; `c` is bench/c-hello.
+valgrind 3.19 (Debian 12) gives up on the DWARF 5 of a Swift release build: pass a copy
+without debug info (`strip -g -o ragd.nodebug .build/release/ragd`); the symbol table,
+which callgrind_annotate needs, stays.
 The access log of each ragd run is on (LOG_LEVEL=info), as in bench/run.sh, and goes to
 the run's server log. `--keep DIR` keeps the callgrind dumps (callgrind_annotate them).
 """
