@@ -88,12 +88,10 @@ public final class FastCGIServer: @unchecked Sendable {
 
     private func handle(_ fcgi: UnsafeMutablePointer<FCGX_Request>, thread: Int) {
         let started = Clock.monotonicNanoseconds()
-        let params = Self.readParams(fcgi.pointee.envp)
-        var request = Self.makeRequest(params)
+        var (request, declaredLength) = Self.makeRequest(fcgi.pointee.envp)
         hooks.requestStarted(thread, request)
 
         var response: Response
-        let declaredLength = Int(params["CONTENT_LENGTH"] ?? "") ?? 0
         if declaredLength > maxBodyBytes {
             response = responder.refuse(request, with: .payloadTooLarge(limit: maxBodyBytes))
         } else {
@@ -176,75 +174,153 @@ public final class FastCGIServer: @unchecked Sendable {
 
     // MARK: FastCGI params -> Request
 
-    static func readParams(_ envp: FCGX_ParamArray?) -> [String: String] {
-        var params: [String: String] = [:]
-        guard var cursor = envp else { return params }
-        params.reserveCapacity(32) // nginx sends about 20 params plus the request headers
-        while let entry = cursor.pointee {
-            // Split at the first "=" byte and decode each side once ("=" is ASCII, so it is
-            // never part of a multi-byte sequence); invalid UTF-8 is repaired as
-            // String(cString:) would. Searching a String by Character cost more than the
-            // rest of the request when measured.
-            let bytes = UnsafeBufferPointer(start: UnsafeRawPointer(entry).assumingMemoryBound(to: UInt8.self), count: strlen(entry))
-            if let equals = bytes.firstIndex(of: UInt8(ascii: "=")) {
-                let name = String(decoding: UnsafeBufferPointer(rebasing: bytes[..<equals]), as: UTF8.self)
-                params[name] = String(decoding: UnsafeBufferPointer(rebasing: bytes[(equals + 1)...]), as: UTF8.self)
+    /// Builds a `Request` from FastCGI params as nginx sends them (`fastcgi_params`), and
+    /// the body length `CONTENT_LENGTH` announces (0 when absent or not a number).
+    ///
+    /// Straight from libfcgi's `NAME=value` strings: only the params the request keeps
+    /// become Strings (nginx sends about 20, the request keeps 8), with no dictionary in
+    /// between; when a name comes twice the last one counts, as it did with the dictionary.
+    /// Header fields are in the order nginx sent them.
+    static func makeRequest(_ envp: FCGX_ParamArray?) -> (request: Request, contentLength: Int) {
+        var method: String?, requestURI: String?, documentURI: String?, queryString: String?
+        var remoteAddress: String?, contentLength: String?, requestIDParam: String?
+        var count = 0
+        if let envp { while envp[count] != nil { count += 1 } }
+        // The params that become header fields, kept as bytes until duplicates are known.
+        let headers = withUnsafeTemporaryAllocation(of: HeaderParam.self, capacity: max(count, 1)) { found in
+            var found = found.baseAddress!, kept = 0
+            for index in 0..<count {
+                let entry = envp![index]!
+                let param = UnsafeRawBufferPointer(start: entry, count: strlen(entry))
+                // Split at the first "=" byte ("=" is ASCII, never part of a multi-byte sequence).
+                guard let equals = param.firstIndex(of: UInt8(ascii: "=")) else { continue }
+                let name = UnsafeRawBufferPointer(rebasing: param[..<equals])
+                let value = UnsafeRawBufferPointer(rebasing: param[(equals + 1)...])
+                guard !name.contains(where: { $0 >= 0x80 }) else {
+                    // Not ASCII (nginx never sends such names): the String rules, as before.
+                    let text = String(decoding: name, as: UTF8.self)
+                    if text.hasPrefix("HTTP_") || text == "CONTENT_TYPE" || text == "CONTENT_LENGTH" {
+                        (found + kept).initialize(to: HeaderParam(name: name, value: value, isHTTP: text.hasPrefix("HTTP_")))
+                        kept += 1
+                    }
+                    continue
+                }
+                switch name.count {
+                case 11 where Self.equal(name, "REQUEST_URI"): requestURI = Self.text(value)
+                case 12 where Self.equal(name, "DOCUMENT_URI"): documentURI = Self.text(value)
+                case 12 where Self.equal(name, "QUERY_STRING"): queryString = Self.text(value)
+                case 14 where Self.equal(name, "REQUEST_METHOD"): method = Self.upperCased(value)
+                case 11 where Self.equal(name, "REMOTE_ADDR"): remoteAddress = Self.text(value)
+                case 12 where Self.equal(name, "CONTENT_TYPE"), 14 where Self.equal(name, "CONTENT_LENGTH"):
+                    if name.count == 14 { contentLength = Self.text(value) }
+                    (found + kept).initialize(to: HeaderParam(name: name, value: value, isHTTP: false))
+                    kept += 1
+                case 5... where Self.equal(UnsafeRawBufferPointer(rebasing: name[..<5]), "HTTP_"):
+                    (found + kept).initialize(to: HeaderParam(name: name, value: value, isHTTP: true))
+                    kept += 1
+                default:
+                    continue
+                }
             }
-            cursor += 1
-        }
-        return params
-    }
-
-    /// Builds a `Request` from FastCGI params as nginx sends them (`fastcgi_params`).
-    public static func makeRequest(_ params: [String: String]) -> Request {
-        var headers = HTTPHeaders()
-        for (name, value) in params {
-            // The first-byte test skips most params without a prefix comparison.
-            if name.utf8.first == UInt8(ascii: "H") && name.hasPrefix("HTTP_") {
-                headers.add(headerName(String(name.dropFirst(5))), value)
-            } else if name == "CONTENT_TYPE" || name == "CONTENT_LENGTH" {
-                if !value.isEmpty { headers.add(headerName(name), value) }
-            }
+            return Self.headers(UnsafeBufferPointer(start: found, count: kept), requestID: &requestIDParam)
         }
         // REQUEST_URI is the raw target (still percent-encoded); DOCUMENT_URI is nginx's
         // decoded form, used only when REQUEST_URI is missing.
-        let target = params["REQUEST_URI"] ?? params["DOCUMENT_URI"] ?? "/"
+        let target = requestURI ?? documentURI ?? "/"
         let path: String
-        var query = params["QUERY_STRING"] ?? ""
+        var query = queryString ?? ""
         if let mark = target.utf8.firstIndex(of: UInt8(ascii: "?")) {
             path = String(target[..<mark])
             if query.isEmpty { query = String(target[target.index(after: mark)...]) }
         } else {
             path = target
         }
-        return Request(
-            method: (params["REQUEST_METHOD"] ?? "GET").uppercased(),
+        let request = Request(
+            method: method ?? "GET",
             path: path.isEmpty ? "/" : path,
             query: query,
             headers: headers,
-            remoteAddress: params["REMOTE_ADDR"] ?? "",
-            requestID: RequestID.sanitize(params["HTTP_X_REQUEST_ID"]) ?? RequestID.generate())
+            remoteAddress: remoteAddress ?? "",
+            requestID: RequestID.sanitize(requestIDParam) ?? RequestID.generate())
+        return (request, Int(contentLength ?? "") ?? 0)
     }
-}
 
-/// `X_REQUEST_ID` -> `x-request-id`: the header name nginx turned into a param name.
-private func headerName(_ param: String) -> String {
-    var param = param
-    let ascii: String? = param.withUTF8 { bytes in
-        guard !bytes.contains(where: { $0 >= 0x80 }) else { return nil }
-        // ASCII only (nginx drops other header names by default): map bytes directly.
+    /// A param that becomes a header field: `HTTP_*`, and `CONTENT_TYPE`/`CONTENT_LENGTH`
+    /// when not empty. Points into libfcgi's param strings.
+    private struct HeaderParam {
+        var name: UnsafeRawBufferPointer
+        var value: UnsafeRawBufferPointer
+        var isHTTP: Bool
+    }
+
+    /// The header fields of `params`, in order, each name once (its last value);
+    /// `requestID` gets `HTTP_X_REQUEST_ID`'s value.
+    private static func headers(_ params: UnsafeBufferPointer<HeaderParam>, requestID: inout String?) -> HTTPHeaders {
+        var headers = HTTPHeaders()
+        for (index, param) in params.enumerated() {
+            // A later param of the same name replaces this one (the dictionary's rule).
+            if params[(index + 1)...].contains(where: { sameName($0.name, param.name) }) { continue }
+            if !param.isHTTP && param.value.isEmpty { continue }
+            let value = text(param.value)
+            if param.isHTTP && equal(param.name, "HTTP_X_REQUEST_ID") { requestID = value }
+            headers.add(headerName(param.name, dropHTTP: param.isHTTP), value)
+        }
+        return headers
+    }
+
+    /// Whether `bytes` are exactly the ASCII `literal` (memcmp: a generic comparison with a
+    /// String's UTF-8 view cost more than the rest of the params).
+    @inline(__always)
+    private static func equal(_ bytes: UnsafeRawBufferPointer, _ literal: StaticString) -> Bool {
+        bytes.count == literal.utf8CodeUnitCount && memcmp(bytes.baseAddress!, literal.utf8Start, bytes.count) == 0
+    }
+
+    /// Param names compared as the dictionary keyed by String did.
+    private static func sameName(_ a: UnsafeRawBufferPointer, _ b: UnsafeRawBufferPointer) -> Bool {
+        if !a.contains(where: { $0 >= 0x80 }) && !b.contains(where: { $0 >= 0x80 }) {
+            return a.count == b.count && (a.isEmpty || memcmp(a.baseAddress!, b.baseAddress!, a.count) == 0)
+        }
+        return String(decoding: a, as: UTF8.self) == String(decoding: b, as: UTF8.self)
+    }
+
+    /// The bytes as a String; invalid UTF-8 is repaired as `String(cString:)` would.
+    @inline(__always)
+    private static func text(_ bytes: UnsafeRawBufferPointer) -> String {
+        String(decoding: bytes, as: UTF8.self)
+    }
+
+    /// `get` -> `GET`: ASCII mapped byte-wise, anything else through `uppercased()`.
+    private static func upperCased(_ bytes: UnsafeRawBufferPointer) -> String {
+        guard !bytes.contains(where: { $0 >= 0x80 }) else { return text(bytes).uppercased() }
         return String(unsafeUninitializedCapacity: bytes.count) { out in
             for (index, byte) in bytes.enumerated() {
-                switch byte {
-                case UInt8(ascii: "_"): out[index] = UInt8(ascii: "-")
-                case UInt8(ascii: "A")...UInt8(ascii: "Z"): out[index] = byte + 32
-                default: out[index] = byte
-                }
+                out[index] = (UInt8(ascii: "a")...UInt8(ascii: "z")).contains(byte) ? byte - 32 : byte
             }
             return bytes.count
         }
     }
-    return ascii ?? param.replacingUnderscores().lowercased()
+}
+
+/// `HTTP_X_REQUEST_ID` -> `x-request-id`: the header name nginx turned into a param name
+/// (`dropHTTP` false: `CONTENT_TYPE` -> `content-type`).
+private func headerName(_ param: UnsafeRawBufferPointer, dropHTTP: Bool) -> String {
+    guard !param.contains(where: { $0 >= 0x80 }) else {
+        // Not ASCII (nginx drops such header names by default): the String rules, as before.
+        let text = String(decoding: param, as: UTF8.self)
+        return String(dropHTTP ? String(text.dropFirst(5)) : text).replacingUnderscores().lowercased()
+    }
+    // ASCII: map bytes directly.
+    let name = UnsafeRawBufferPointer(rebasing: param[(dropHTTP ? 5 : 0)...])
+    return String(unsafeUninitializedCapacity: name.count) { out in
+        for (index, byte) in name.enumerated() {
+            switch byte {
+            case UInt8(ascii: "_"): out[index] = UInt8(ascii: "-")
+            case UInt8(ascii: "A")...UInt8(ascii: "Z"): out[index] = byte + 32
+            default: out[index] = byte
+            }
+        }
+        return name.count
+    }
 }
 
 private extension String {

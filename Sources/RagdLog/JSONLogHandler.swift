@@ -40,7 +40,7 @@ public struct JSONLogHandler: LogHandler {
         line.append(contentsOf: #","logger":"#.utf8)
         JSONText.appendQuoted(label.utf8, to: &line)
         line.append(contentsOf: #","pid":"#.utf8)
-        line.append(contentsOf: String(getpid()).utf8)
+        line.append(contentsOf: String(ProcessID.current).utf8)
         line.append(contentsOf: #","msg":"#.utf8)
         JSONText.appendQuoted(event.message.description.utf8, to: &line)
         var merged = metadata
@@ -66,7 +66,7 @@ public struct JSONLogHandler: LogHandler {
     private static func appendJSON(_ value: Logger.Metadata.Value, to line: inout [UInt8]) {
         switch value {
         case .string(let s): JSONText.appendQuoted(s.utf8, to: &line)
-        case .stringConvertible(let c) where c is Int: line.append(contentsOf: String(c as! Int).utf8)
+        case .stringConvertible(let c as Int): line.append(contentsOf: String(c).utf8)
         default: line.append(contentsOf: json(value).utf8)
         }
     }
@@ -86,6 +86,22 @@ public struct JSONLogHandler: LogHandler {
         case .dictionary(let dict):
             return JSONText.object(dict.keys.sorted().map { ($0, json(dict[$0]!)) })
         }
+    }
+}
+
+/// This process's id: getpid(2) is a system call (glibc stopped caching it in 2.25) and
+/// every log line, so every request, needs it. Cached, and forgotten in the child of a
+/// fork (the pool forks its workers).
+enum ProcessID {
+    nonisolated(unsafe) private static var cached: pid_t = 0
+    private static let forgetInForkedChild: Void = {
+        _ = pthread_atfork(nil, nil) { ProcessID.cached = 0 }
+    }()
+
+    static var current: pid_t {
+        _ = forgetInForkedChild
+        if cached == 0 { cached = getpid() }
+        return cached
     }
 }
 

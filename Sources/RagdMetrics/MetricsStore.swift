@@ -201,10 +201,21 @@ public final class MetricsStore: @unchecked Sendable {
 
     /// The registry key; the separators cannot occur in a label value (they are replaced).
     static func key(family: Int, labelValues: [String]) -> String {
-        String(family) + "\u{1}" + labelValues.map { value in
-            value.contains(where: { $0 == "\u{0}" || $0 == "\u{1}" })
-                ? String(value.map { $0 == "\u{0}" || $0 == "\u{1}" ? "?" : $0 }) : value
-        }.joined(separator: "\u{0}")
+        // Appended into one String (this runs twice per request): `family`, U+0001, then
+        // the values separated by U+0000, those two replaced by "?" inside a value.
+        // U+0000 and U+0001 are control characters, always a Character of their own, so
+        // looking for their bytes finds exactly the Characters the replacement maps.
+        var key = String(family)
+        key.append("\u{1}")
+        for (index, value) in labelValues.enumerated() {
+            if index > 0 { key.append("\u{0}") }
+            if value.utf8.contains(where: { $0 <= 1 }) {
+                key.append(String(value.map { $0 == "\u{0}" || $0 == "\u{1}" ? "?" : $0 }))
+            } else {
+                key.append(value)
+            }
+        }
+        return key
     }
 
     static func fnv1a(_ bytes: [UInt8]) -> UInt64 {

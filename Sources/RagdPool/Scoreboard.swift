@@ -186,12 +186,21 @@ public final class Scoreboard: @unchecked Sendable {
 
     // MARK: thread-level fields
 
-    /// Marks `thread` busy with a request; `summary` (method, path, request id) is what the
-    /// master logs if it has to kill the worker for this request.
-    public func requestStarted(slot: Int, thread: Int, summary: String, now: UInt64) {
+    /// Marks `thread` busy with a request; its summary `METHOD PATH request_id=ID` is what
+    /// the master logs if it has to kill the worker for this request.
+    ///
+    /// The summary's bytes go straight into the slot, cut as `copy` cuts, NUL-terminated
+    /// (`read` stops there): no String is built and the record is not cleared first, since
+    /// this runs on every request.
+    public func requestStarted(slot: Int, thread: Int, method: String, path: String, requestID: String, now: UInt64) {
         let info = UnsafeMutableRawPointer(threadPointer(slot, thread, .lastDurationNanoseconds) + 1)
-        info.initializeMemory(as: UInt8.self, repeating: 0, count: Self.requestInfoBytes)
-        Self.copy(summary, to: info, capacity: Self.requestInfoBytes)
+        var summary = SummaryWriter(info.assumingMemoryBound(to: UInt8.self), capacity: Self.requestInfoBytes)
+        summary.append(method)
+        summary.append(" ")
+        summary.append(path)
+        summary.append(" request_id=")
+        summary.append(requestID)
+        summary.finish()
         store(threadPointer(slot, thread, .requestStart), now)
         store(threadPointer(slot, thread, .busy), 1)
         _ = CRagdShim_atomic_fetch_add_u64(slotPointer(slot, .accepted), 1)
@@ -233,6 +242,43 @@ public final class Scoreboard: @unchecked Sendable {
             while length > 0 && bytes[length] & 0xC0 == 0x80 { length -= 1 }
         }
         raw.copyMemory(from: bytes, byteCount: length)
+    }
+
+    /// Appends texts into a fixed buffer; `finish` cuts and terminates it as `copy` would
+    /// have cut the concatenation.
+    private struct SummaryWriter {
+        let out: UnsafeMutablePointer<UInt8>
+        let limit: Int
+        var length = 0
+        /// The first byte that did not fit, once one did not.
+        var overflow: UInt8?
+
+        init(_ out: UnsafeMutablePointer<UInt8>, capacity: Int) {
+            self.out = out
+            limit = capacity - 1
+        }
+
+        mutating func append(_ text: String) {
+            guard overflow == nil else { return }
+            var text = text
+            text.withUTF8 { bytes in
+                let n = min(bytes.count, limit - length)
+                if n > 0 { (out + length).update(from: bytes.baseAddress!, count: n) }
+                length += n
+                if n < bytes.count { overflow = bytes[n] }
+            }
+        }
+
+        /// Whole scalars only: when the text was cut inside a UTF-8 sequence, back off to its start.
+        mutating func finish() {
+            if var next = overflow {
+                while length > 0 && next & 0xC0 == 0x80 {
+                    length -= 1
+                    next = out[length]
+                }
+            }
+            out[length] = 0
+        }
     }
 
     private static func read(_ raw: UnsafeRawPointer, capacity: Int) -> String {

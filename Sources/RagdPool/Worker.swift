@@ -55,9 +55,8 @@ enum Worker {
             listener: listener, maxBodyBytes: configuration.maxBodyBytes, responder: responder,
             hooks: .init(
                 requestStarted: { thread, request in
-                    scoreboard.requestStarted(slot: slot, thread: thread,
-                                              summary: "\(request.method) \(request.path) request_id=\(request.requestID)",
-                                              now: Clock.monotonicNanoseconds())
+                    scoreboard.requestStarted(slot: slot, thread: thread, method: request.method, path: request.path,
+                                              requestID: request.requestID, now: Clock.monotonicNanoseconds())
                 },
                 requestFinished: { thread, completed in
                     recorder?.recordRequest(method: completed.method, endpoint: completed.route,
