@@ -1,3 +1,5 @@
+import RagdCore
+
 /// The metric families ragd stores in shared memory. Declared once, in the same order in
 /// every process, which is what makes a family's index agree across the pool.
 public enum MetricCatalog {
@@ -76,6 +78,8 @@ public final class MetricsRecorder: @unchecked Sendable {
     private let requests: Int, requestLatency: Int, queryLatency: Int
     private let timeToFirstToken: Int, llmTokens: Int, llmRequests: Int, cacheRequests: Int
     private let rateLimitRejections: Int, rateLimitFailOpen: Int
+    private var requestSeries: [RequestSeriesKey: RequestSeries] = [:]
+    private let requestSeriesLock = PThreadMutex()
 
     public init(store: MetricsStore, writer: Int) {
         self.store = store
@@ -93,10 +97,34 @@ public final class MetricsRecorder: @unchecked Sendable {
 
     /// One answered request: counted and its latency observed.
     public func recordRequest(method: String, endpoint: String?, status: Int, seconds: Double) {
-        let method = MetricCatalog.methodLabel(method)
-        let endpoint = endpoint ?? MetricCatalog.unmatchedEndpoint
-        store.add(store.series(requests, [method, endpoint, String(status)]), writer: writer)
-        store.observe(store.series(requestLatency, [method, endpoint]), seconds, writer: writer)
+        let key = RequestSeriesKey(method: MetricCatalog.methodLabel(method), endpoint: endpoint, status: status)
+        let series = requestSeriesLock.withLock { requestSeries[key] } ?? requestSeries(for: key)
+        store.add(series.count, writer: writer)
+        store.observe(series.latency, seconds, writer: writer)
+    }
+
+    /// A request's two series, looked up in the store by their label text once per
+    /// (method, route, status) and then kept here: building the label key and finding it in
+    /// the store's cache cost more than the recording itself, on every request.
+    private func requestSeries(for key: RequestSeriesKey) -> RequestSeries {
+        let endpoint = key.endpoint ?? MetricCatalog.unmatchedEndpoint
+        let series = RequestSeries(count: store.series(requests, [key.method, endpoint, String(key.status)]),
+                                   latency: store.series(requestLatency, [key.method, endpoint]))
+        requestSeriesLock.withLock { requestSeries[key] = series }
+        return series
+    }
+
+    /// The label values, so the cache is bounded exactly like the store's series (a client
+    /// inventing methods adds nothing: they share `OTHER`).
+    private struct RequestSeriesKey: Hashable {
+        var method: String
+        var endpoint: String?
+        var status: Int
+    }
+
+    private struct RequestSeries {
+        var count: MetricsStore.Series
+        var latency: MetricsStore.Series
     }
 
     /// One run of a RAG stage (`embed`, `retrieve`, `rerank`, `generate`).
