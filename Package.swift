@@ -70,7 +70,7 @@ let package = Package(
         // Shared test helpers; `TestRedis` (cache and rate limit tests) needs RagdCache's Redis.
         .target(name: "RagdTesting", dependencies: ["RagdCache", "RagdRedis"], path: "Tests/RagdTesting"),
         .testTarget(name: "RagdConfigTests", dependencies: ["RagdConfig", "RagdTesting"]),
-        .testTarget(name: "RagdHTTPTests", dependencies: ["RagdHTTP"]),
+        .testTarget(name: "RagdHTTPTests", dependencies: ["RagdHTTP", "RagdLog"]),
         .testTarget(name: "RagdAppTests", dependencies: ["RagdApp", "RagdAnswer", "RagdConfig", "RagdHTTP", "RagdPool"]),
         .testTarget(name: "RagdMetricsTests", dependencies: ["RagdMetrics", "RagdTesting"]),
         .testTarget(name: "RagdPoolTests", dependencies: ["RagdPool"]),

@@ -5,10 +5,8 @@ import Glibc
 #endif
 
 /// A swift-log handler that writes one JSON object per line to stderr:
-/// `{"ts":"...","level":"info","logger":"ragd.pool","msg":"...", <metadata>}`.
-///
-/// Each line goes out in a single `write(2)`, so lines from the threads and processes of
-/// the pool never interleave (stderr writes up to PIPE_BUF are atomic on pipes).
+/// `{"ts":"...","level":"info","logger":"ragd.pool","msg":"...", <metadata sorted by key>}`
+/// (see `JSONLogLine`).
 public struct JSONLogHandler: LogHandler {
     public var metadata: Logger.Metadata = [:]
     /// Follows `RagdLogging.level`, so a reload (HUP) can change it after bootstrap.
@@ -29,38 +27,28 @@ public struct JSONLogHandler: LogHandler {
     }
 
     public func log(event: LogEvent) {
-        // Built as bytes in one buffer: this runs once per request (the access log), and
-        // building an array of (key, JSON text) strings first cost more than the request.
-        var line: [UInt8] = []
-        line.reserveCapacity(320)
-        line.append(contentsOf: #"{"ts":"#.utf8)
-        JSONText.appendQuoted(Clock.iso8601Now().utf8, to: &line)
-        line.append(contentsOf: #","level":"#.utf8)
-        JSONText.appendQuoted(event.level.rawValue.utf8, to: &line)
-        line.append(contentsOf: #","logger":"#.utf8)
-        JSONText.appendQuoted(label.utf8, to: &line)
-        line.append(contentsOf: #","pid":"#.utf8)
-        line.append(contentsOf: String(ProcessID.current).utf8)
-        line.append(contentsOf: #","msg":"#.utf8)
-        JSONText.appendQuoted(event.message.description.utf8, to: &line)
+        line(level: event.level, message: event.message.description, metadata: event.metadata).write()
+    }
+
+    /// The line for one event: the handler's metadata and the event's (which wins), by key.
+    public func line(level: Logger.Level, message: String, metadata extra: Logger.Metadata?) -> JSONLogLine {
+        var line = JSONLogLine(level: level, label: label, message: message)
         var merged = metadata
-        if let extra = event.metadata {
+        if let extra {
             if merged.isEmpty { merged = extra } else { merged.merge(extra) { _, new in new } }
         }
         for (key, value) in merged.sorted(by: { $0.key < $1.key }) {
-            line.append(UInt8(ascii: ","))
-            JSONText.appendQuoted(key.utf8, to: &line)
-            line.append(UInt8(ascii: ":"))
-            Self.appendJSON(value, to: &line)
+            line.appendKey(key)
+            Self.appendJSON(value, to: &line.bytes)
         }
-        line.append(contentsOf: "}\n".utf8)
-        line.withUnsafeBufferPointer { bytes in
-            var offset = 0
-            while offset < bytes.count {
-                let n = write(2, bytes.baseAddress! + offset, bytes.count - offset)
-                if n > 0 { offset += n } else if n < 0 && errno == EINTR { continue } else { break }
-            }
-        }
+        return line
+    }
+
+    /// True when the lines of `logger` are this handler's, with no metadata of its own, so
+    /// a `JSONLogLine` with the same fields in key order is exactly what logging them
+    /// through `logger` would write.
+    public static func writesPlainLines(for logger: Logger) -> Bool {
+        (logger.handler as? JSONLogHandler)?.metadata.isEmpty ?? false
     }
 
     private static func appendJSON(_ value: Logger.Metadata.Value, to line: inout [UInt8]) {
@@ -85,6 +73,74 @@ public struct JSONLogHandler: LogHandler {
         case .array(let values): return "[" + values.map(json).joined(separator: ",") + "]"
         case .dictionary(let dict):
             return JSONText.object(dict.keys.sorted().map { ($0, json(dict[$0]!)) })
+        }
+    }
+}
+
+/// One log line, `{"ts":...,"level":...,"logger":...,"pid":...,"msg":...` and then the
+/// caller's fields, built as bytes in one buffer and written in a single `write(2)` to
+/// stderr, so lines from the threads and processes of the pool never interleave (stderr
+/// writes up to PIPE_BUF are atomic on pipes). `JSONLogHandler` writes every swift-log line
+/// through it; the access log, once per request, fills one directly and so skips
+/// swift-log's metadata dictionary, its boxed values and the sort (most of a line's cost).
+public struct JSONLogLine {
+    var bytes: [UInt8] = []
+
+    public init(level: Logger.Level, label: String, message: String) {
+        bytes.reserveCapacity(320)
+        bytes.append(contentsOf: #"{"ts":"#.utf8)
+        JSONText.appendQuoted(Clock.iso8601Now().utf8, to: &bytes)
+        bytes.append(contentsOf: #","level":"#.utf8)
+        JSONText.appendQuoted(level.rawValue.utf8, to: &bytes)
+        bytes.append(contentsOf: #","logger":"#.utf8)
+        JSONText.appendQuoted(label.utf8, to: &bytes)
+        bytes.append(contentsOf: #","pid":"#.utf8)
+        bytes.append(contentsOf: String(ProcessID.current).utf8)
+        bytes.append(contentsOf: #","msg":"#.utf8)
+        JSONText.appendQuoted(message.utf8, to: &bytes)
+    }
+
+    // Fields go out in the order they are added; `JSONLogHandler` sorts metadata by key,
+    // so a caller that wants the handler's line adds them in key order.
+
+    public mutating func append(_ key: String, _ value: String) {
+        appendKey(key)
+        JSONText.appendQuoted(value.utf8, to: &bytes)
+    }
+
+    public mutating func append(_ key: String, _ value: Int) {
+        appendKey(key)
+        bytes.append(contentsOf: String(value).utf8)
+    }
+
+    /// A number as the handler writes a Double (not finite: its description, quoted).
+    public mutating func append(_ key: String, _ value: Double) {
+        appendKey(key)
+        if value.isFinite {
+            bytes.append(contentsOf: String(value).utf8)
+        } else {
+            JSONText.appendQuoted(value.description.utf8, to: &bytes)
+        }
+    }
+
+    mutating func appendKey(_ key: String) {
+        bytes.append(UInt8(ascii: ","))
+        JSONText.appendQuoted(key.utf8, to: &bytes)
+        bytes.append(UInt8(ascii: ":"))
+    }
+
+    /// The line as it would be written, without its newline (for tests).
+    public var text: String { String(decoding: bytes, as: UTF8.self) + "}" }
+
+    /// Closes the line and writes it to stderr.
+    public consuming func write() {
+        bytes.append(contentsOf: "}\n".utf8)
+        bytes.withUnsafeBufferPointer { buffer in
+            var offset = 0
+            while offset < buffer.count {
+                let n = Glibc.write(2, buffer.baseAddress! + offset, buffer.count - offset)
+                if n > 0 { offset += n } else if n < 0 && errno == EINTR { continue } else { break }
+            }
         }
     }
 }

@@ -1,6 +1,7 @@
 import Foundation
 import Logging
-import RagdHTTP
+@testable import RagdHTTP
+import RagdLog
 import Testing
 
 /// An error whose text is exactly what must never reach a client.
@@ -223,5 +224,43 @@ struct ResponderTests {
         #expect(seen.items.count == 1)
         #expect(seen.items.first?.route == nil)
         #expect(seen.items.first?.completed == false)
+    }
+
+    // MARK: the access log line built without swift-log
+
+    @Test(arguments: [
+        CompletedRequest(requestID: Self.requestID, method: "GET", route: "/v1/documents/{id}", status: 200,
+                         durationSeconds: 0.0123456, bytesSent: 321, completed: true),
+        CompletedRequest(requestID: "a\"b\\c\u{1}", method: "BREW", route: nil, status: 404,
+                         durationSeconds: 0, bytesSent: 0, completed: false),
+    ])
+    func directAccessLineIsWhatTheJSONHandlerWritesForTheSameFields(_ completed: CompletedRequest) {
+        let handler = JSONLogHandler(label: "ragd.http")
+        let throughSwiftLog = handler.line(level: .info, message: "request",
+                                           metadata: Responder.accessMetadata(completed)).text
+        let direct = Responder.accessLine(completed, label: "ragd.http").text
+        // The timestamps are taken microseconds apart; everything else must match byte for byte.
+        let timestamp = #/"ts":"[^"]*",/#
+        #expect(direct.replacing(timestamp, with: "") == throughSwiftLog.replacing(timestamp, with: ""))
+        #expect(direct.contains(#""msg":"request","bytes":"#))
+    }
+
+    @Test func accessLineKeepsMicrosecondsAndLabelsUnmatchedRoutes() throws {
+        let completed = CompletedRequest(requestID: "r1", method: "POST", route: nil, status: 404,
+                                         durationSeconds: 0.0123456, bytesSent: 9, completed: true)
+        let text = Responder.accessLine(completed, label: "ragd.http").text
+        let object = try #require(try JSONSerialization.jsonObject(with: Data(text.utf8)) as? [String: Any])
+        #expect(object["duration_ms"] as? Double == 12.346)
+        #expect(object["route"] as? String == "unmatched")
+        #expect(object["status"] as? Int == 404)
+        #expect(object["logger"] as? String == "ragd.http")
+    }
+
+    @Test func onlyAPlainJSONHandlerGetsTheDirectLine() {
+        #expect(JSONLogHandler.writesPlainLines(for: Logger(label: "ragd.http") { JSONLogHandler(label: $0) }))
+        var tagged = Logger(label: "ragd.http") { JSONLogHandler(label: $0) }
+        tagged[metadataKey: "worker"] = "3"
+        #expect(!JSONLogHandler.writesPlainLines(for: tagged))
+        #expect(!JSONLogHandler.writesPlainLines(for: recordingLogger(Recorder<LoggedRecord>())))
     }
 }
