@@ -24,6 +24,10 @@ public struct Router: Sendable {
     }
 
     private var routes: [Route] = []
+    /// Routes without parameters by their template (with its leading "/"): such a route
+    /// matches exactly the paths equal to it, and it is always the best match there (no
+    /// route has more literal segments), so a lookup replaces the scan for them.
+    private var literalRoutes: [String: Int] = [:]
 
     public init() {}
 
@@ -43,6 +47,9 @@ public struct Router: Sendable {
             routes[index].handlers[method] = handler
         } else {
             routes.append(Route(template: template, segments: segments, handlers: [method: handler]))
+            if !segments.contains(where: { if case .parameter = $0 { true } else { false } }) {
+                literalRoutes[Self.literalKey(template)] = routes.count - 1
+            }
         }
     }
 
@@ -60,6 +67,9 @@ public struct Router: Sendable {
     /// parameters (`/v1/documents/search` beats `/v1/documents/{id}`). `HEAD` falls back
     /// to `GET` (the transport drops the body).
     public func match(method: String, path: String) -> Match {
+        if let index = literalRoutes[Self.literalKey(path)] {
+            return Self.match(method: method, route: routes[index], parameters: [:])
+        }
         let parts = Self.splitPath(path)
         var best: (route: Route, parameters: [String: String], literals: Int)?
         for route in routes where route.segments.count == parts.count {
@@ -80,13 +90,24 @@ public struct Router: Sendable {
             }
         }
         guard let best else { return .notFound }
+        return Self.match(method: method, route: best.route, parameters: best.parameters)
+    }
+
+    /// The handler of `route` for `method`, or the methods it allows.
+    private static func match(method: String, route: Route, parameters: [String: String]) -> Match {
         let method = method.uppercased()
-        if let handler = best.route.handlers[method] ?? (method == "HEAD" ? best.route.handlers["GET"] : nil) {
-            return .found(template: best.route.template, parameters: best.parameters, handler: handler)
+        if let handler = route.handlers[method] ?? (method == "HEAD" ? route.handlers["GET"] : nil) {
+            return .found(template: route.template, parameters: parameters, handler: handler)
         }
-        var allowed = Set(best.route.handlers.keys)
+        var allowed = Set(route.handlers.keys)
         if allowed.contains("GET") { allowed.insert("HEAD") }
-        return .methodNotAllowed(template: best.route.template, allowed: allowed.sorted())
+        return .methodNotAllowed(template: route.template, allowed: allowed.sorted())
+    }
+
+    /// What a path without parameters is matched by: the same segments as `splitPath`
+    /// sees, i.e. the text with one leading "/" (added when missing).
+    private static func literalKey(_ path: String) -> String {
+        path.hasPrefix("/") ? path : "/" + path
     }
 
     /// `split` without copying each segment: matching runs on every request.
