@@ -10,21 +10,41 @@ import Foundation
 public final class ChildProcess: @unchecked Sendable {
     public let pid: pid_t
     public let logPath: String
+    /// The read end of stdout when started with `pipeOutput` (stdout is then not in the log).
+    public let output: FileHandle?
     private let lock = NSLock()
     /// Set once reaped: the exit status, 128 + the signal when killed by one.
     private var exitStatus: Int32?
 
     /// Starts `executable` with `arguments` and exactly `environment` (plus PATH), or the
     /// test runner's environment when nil. stdin is `inputPath` (default /dev/null);
-    /// stderr goes to `logPath` with stdout, or to `errorLogPath` when given.
+    /// stderr goes to `logPath` with stdout, or to `errorLogPath` when given. With
+    /// `pipeOutput`, stdout is a pipe read through `output`, for a client whose output is
+    /// read as it arrives (a blocking read, not polling a file); only for programs that
+    /// leave no daemon holding the pipe.
     public init(_ executable: String, _ arguments: [String], environment: [String: String]? = nil, logPath: String,
-                errorLogPath: String? = nil, inputPath: String? = nil, currentDirectory: String? = nil) throws {
+                errorLogPath: String? = nil, inputPath: String? = nil, currentDirectory: String? = nil,
+                pipeOutput: Bool = false) throws {
         var env = environment ?? ProcessInfo.processInfo.environment
         env["PATH"] = env["PATH"] ?? ProcessInfo.processInfo.environment["PATH"] ?? "/usr/bin:/bin:/usr/sbin:/sbin"
         FileManager.default.createFile(atPath: logPath, contents: nil)
         self.logPath = logPath
-        pid = try Self.spawn(executable, arguments, environment: env, logPath: logPath, errorLogPath: errorLogPath,
-                             inputPath: inputPath ?? "/dev/null", currentDirectory: currentDirectory)
+        var pipeEnds: [Int32] = [-1, -1]
+        // Close-on-exec, so children spawned meanwhile by other tests do not inherit the write
+        // end (which would keep the pipe open after this process exits); dup2 in the child clears it.
+        if pipeOutput && (Self.pipe2?(&pipeEnds, O_CLOEXEC) ?? -1) != 0 {
+            throw TestFailure("cannot start \(executable): pipe2 failed (\(String(cString: strerror(errno))))")
+        }
+        defer { if pipeEnds[1] >= 0 { close(pipeEnds[1]) } }
+        do {
+            pid = try Self.spawn(executable, arguments, environment: env, logPath: logPath, errorLogPath: errorLogPath,
+                                 inputPath: inputPath ?? "/dev/null", currentDirectory: currentDirectory,
+                                 outputFD: pipeOutput ? pipeEnds[1] : nil)
+        } catch {
+            if pipeEnds[0] >= 0 { close(pipeEnds[0]) }
+            throw error
+        }
+        output = pipeOutput ? FileHandle(fileDescriptor: pipeEnds[0], closeOnDealloc: true) : nil
     }
 
     public var isRunning: Bool { reaped() == nil }
@@ -98,17 +118,28 @@ public final class ChildProcess: @unchecked Sendable {
         unsafeBitCast($0, to: AddChdir.self)
     }
 
+    private typealias Pipe2 = @convention(c) (UnsafeMutablePointer<Int32>?, Int32) -> Int32
+    /// glibc's pipe2, which the Glibc module does not export either (it needs _GNU_SOURCE).
+    private static let pipe2: Pipe2? = dlsym(nil, "pipe2").map { unsafeBitCast($0, to: Pipe2.self) }
+
     private static func spawn(_ executable: String, _ arguments: [String], environment: [String: String], logPath: String,
-                              errorLogPath: String?, inputPath: String, currentDirectory: String?) throws -> pid_t {
+                              errorLogPath: String?, inputPath: String, currentDirectory: String?,
+                              outputFD: Int32?) throws -> pid_t {
         var actions = posix_spawn_file_actions_t()
         posix_spawn_file_actions_init(&actions)
         defer { posix_spawn_file_actions_destroy(&actions) }
         posix_spawn_file_actions_addopen(&actions, 0, inputPath, O_RDONLY, 0)
-        posix_spawn_file_actions_addopen(&actions, 1, logPath, O_WRONLY | O_CREAT | O_APPEND, 0o644)
         if let errorLogPath {
             posix_spawn_file_actions_addopen(&actions, 2, errorLogPath, O_WRONLY | O_CREAT | O_TRUNC, 0o644)
         } else {
-            posix_spawn_file_actions_adddup2(&actions, 1, 2)
+            posix_spawn_file_actions_addopen(&actions, 2, logPath, O_WRONLY | O_CREAT | O_APPEND, 0o644)
+        }
+        if let outputFD {
+            posix_spawn_file_actions_adddup2(&actions, outputFD, 1)
+        } else if errorLogPath == nil {
+            posix_spawn_file_actions_adddup2(&actions, 2, 1)
+        } else {
+            posix_spawn_file_actions_addopen(&actions, 1, logPath, O_WRONLY | O_CREAT | O_APPEND, 0o644)
         }
         if let currentDirectory {
             guard let addChdir, addChdir(&actions, currentDirectory) == 0 else {

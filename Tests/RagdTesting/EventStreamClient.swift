@@ -17,8 +17,7 @@ public final class EventStreamClient: @unchecked Sendable {
         }
     }
 
-    private let process = Process()
-    private let output = Pipe()
+    private let process: ChildProcess
     private let started = Date()
     private var buffer = ""
     private var headRead = false
@@ -30,21 +29,19 @@ public final class EventStreamClient: @unchecked Sendable {
 
     public init(url: String, method: String = "POST", headers: [String: String] = [:], body: String? = nil,
                 timeout: Double = 60) throws {
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/curl")
         var arguments = ["-skN", "--max-time", String(timeout), "-D", "-", "-X", method, url]
         for (name, value) in headers { arguments += ["-H", "\(name): \(value)"] }
         if let body { arguments += ["--data-binary", body] }
-        process.arguments = arguments
-        process.standardOutput = output
-        process.standardError = FileHandle.nullDevice
-        try process.run()
+        // curl's stderr (-s: nothing unless it fails) goes to a file of its own.
+        let errors = FileManager.default.temporaryDirectory.appendingPathComponent("sse-curl-\(UUID().uuidString).log").path
+        process = try ChildProcess("/usr/bin/curl", arguments, logPath: errors, pipeOutput: true)
     }
 
     /// Reads until `done` holds for the events so far or the stream ends; true when `done` held.
     @discardableResult
     public func read(until done: ([Event]) -> Bool) -> Bool {
         while !done(events) {
-            let chunk = output.fileHandleForReading.availableData
+            let chunk = process.output!.availableData
             if chunk.isEmpty { return done(events) }
             let text = String(decoding: chunk, as: UTF8.self)
             received += text
@@ -57,7 +54,7 @@ public final class EventStreamClient: @unchecked Sendable {
     /// Reads to the end of the stream.
     public func readToEnd() {
         read { _ in false }
-        process.waitUntilExit()
+        _ = process.waitForExit()
     }
 
     /// The response headers (names lower-cased), once received.
@@ -82,8 +79,8 @@ public final class EventStreamClient: @unchecked Sendable {
     @discardableResult
     public func abandon() -> Double {
         let now = Date().timeIntervalSince1970
-        if process.isRunning { kill(process.processIdentifier, SIGKILL) }
-        process.waitUntilExit()
+        process.signal(SIGKILL)
+        _ = process.waitForExit()
         return now
     }
 
