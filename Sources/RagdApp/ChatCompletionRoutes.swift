@@ -30,21 +30,18 @@ enum ChatCompletionRoutes {
     static let templates: Set<String> = ["/v1/chat/completions", "/v1/models", "/v1/models/{model}"]
 
     static func register(on router: inout Router, context: APIContext) {
-        router.get("/v1/models") { request in
-            _ = try context.guardian.principal(request, anyOf: [AuthScope.query])
-            return Response.json(JSONText.object([("object", JSONText.quoted("list")), ("data", "[" + modelJSON() + "]")]))
+        router.add("GET", "/v1/models", guardedBy: context.guardian, anyOf: [AuthScope.query]) { _, _ in
+            Response.json(JSONText.object([("object", JSONText.quoted("list")), ("data", "[" + modelJSON() + "]")]))
         }
-        router.get("/v1/models/{model}") { request in
-            _ = try context.guardian.principal(request, anyOf: [AuthScope.query])
+        router.add("GET", "/v1/models/{model}", guardedBy: context.guardian, anyOf: [AuthScope.query]) { request, _ in
             try requireKnownModel(request.pathParameters["model"] ?? "", field: "model")
             return Response.json(modelJSON())
         }
-        router.post("/v1/chat/completions") { request in
-            let principal = try context.guardian.principal(request, anyOf: [AuthScope.query])
+        router.add("POST", "/v1/chat/completions", guardedBy: context.guardian, anyOf: [AuthScope.query]) { request, principal in
             let body = try JSONBody(request)
             let options = try parseOptions(body, maxTokensLimit: context.settings.llmMaxTokens)
             let conversation = try parseMessages(body)
-            let backends = try DocumentRoutes.backends(context)
+            let backends = try context.threadBackends()
             let documentIDs = try options.extensions.map {
                 try SearchRoutes.filterDocumentIDs($0, tenant: principal.tenant, backends: backends)
             } ?? nil
@@ -60,12 +57,7 @@ enum ChatCompletionRoutes {
             if let hit = cache.lookup() {
                 return withCacheHeader(options.stream ? replayed(hit, reply) : Response.json(reply.completionJSON(hit)), "hit")
             }
-            let retrieval: Retrieval
-            do {
-                retrieval = try backends.answerer.retrieve(question)
-            } catch {
-                throw APIGuard.problem(error)
-            }
+            let retrieval = try backends.answerer.retrieve(question)
             if options.stream {
                 return withCacheHeader(streamed(question, retrieval, reply, backends: backends, cache: cache, context: context,
                                                 request: request), cache.missHeader)

@@ -18,8 +18,7 @@ enum DocumentRoutes {
     static func register(on router: inout Router, context: APIContext) {
         let guardian = context.guardian
 
-        router.post("/v1/documents") { request in
-            let principal = try guardian.principal(request, anyOf: [AuthScope.documentsWrite])
+        router.add("POST", "/v1/documents", guardedBy: guardian, anyOf: [AuthScope.documentsWrite]) { request, principal in
             let background = try queryBool(request, "async") ?? false
             let parsing = Clock.monotonicNanoseconds()
             let form = try multipartParts(request)
@@ -36,15 +35,9 @@ enum DocumentRoutes {
             let upload = try parseUpload(request, form: form, reader: binaryReader(context))
             let parsed = Clock.monotonicNanoseconds()
             if background { return try JobRoutes.enqueue(upload, tenant: principal.tenant, context: context) }
-            let backends = try backends(context)
-            let result: IngestResult
-            do {
-                result = try backends.ingestor.ingest(IngestRequest(
-                    tenant: principal.tenant, title: upload.title, source: upload.source, contentType: upload.contentType,
-                    text: upload.text, metadataJSON: upload.metadataJSON, pages: upload.pages))
-            } catch {
-                throw APIGuard.problem(error)
-            }
+            let result = try context.threadBackends().ingestor.ingest(IngestRequest(
+                tenant: principal.tenant, title: upload.title, source: upload.source, contentType: upload.contentType,
+                text: upload.text, metadataJSON: upload.metadataJSON, pages: upload.pages))
             var fields = documentFields(result.document)
             fields.append(("duplicate", result.duplicate ? "true" : "false"))
             var timings = result.timings
@@ -58,11 +51,10 @@ enum DocumentRoutes {
             return response
         }
 
-        router.get("/v1/documents") { request in
-            let principal = try guardian.principal(request, anyOf: [AuthScope.documentsRead])
+        router.add("GET", "/v1/documents", guardedBy: guardian, anyOf: [AuthScope.documentsRead]) { request, principal in
             let limit = try queryInt(request, "limit", default: 20, range: 1...100)
             let after = try request.queryValue("cursor").map(Cursor.decode)
-            let documents = try storeCall { try backends(context).store.listDocuments(tenant: principal.tenant, limit: limit, after: after) }
+            let documents = try context.threadBackends().store.listDocuments(tenant: principal.tenant, limit: limit, after: after)
             let next = documents.count == limit ? documents.last.map { Cursor.encode(createdAt: $0.createdAt, id: $0.id) } : nil
             return Response.json(JSONText.object([
                 ("data", "[" + documents.map { JSONText.object(documentFields($0)) }.joined(separator: ",") + "]"),
@@ -70,25 +62,23 @@ enum DocumentRoutes {
             ]))
         }
 
-        router.get("/v1/documents/{id}") { request in
-            let principal = try guardian.principal(request, anyOf: [AuthScope.documentsRead])
+        router.add("GET", "/v1/documents/{id}", guardedBy: guardian, anyOf: [AuthScope.documentsRead]) { request, principal in
             let id = try documentID(request)
-            guard let document = try storeCall({ try backends(context).store.document(id: id, tenant: principal.tenant) }) else {
+            guard let document = try context.threadBackends().store.document(id: id, tenant: principal.tenant) else {
                 throw Problem.notFound("No document \(id).")
             }
             return Response.json(JSONText.object(documentFields(document)))
         }
 
-        router.get("/v1/documents/{id}/chunks") { request in
-            let principal = try guardian.principal(request, anyOf: [AuthScope.documentsRead])
+        router.add("GET", "/v1/documents/{id}/chunks", guardedBy: guardian, anyOf: [AuthScope.documentsRead]) { request, principal in
             let id = try documentID(request)
             let limit = try queryInt(request, "limit", default: 100, range: 1...1000)
             let offset = try queryInt(request, "offset", default: 0, range: 0...1_000_000)
-            let store = try backends(context).store
-            guard try storeCall({ try store.document(id: id, tenant: principal.tenant) }) != nil else {
+            let store = try context.threadBackends().store
+            guard try store.document(id: id, tenant: principal.tenant) != nil else {
                 throw Problem.notFound("No document \(id).")
             }
-            let chunks = try storeCall { try store.chunks(documentID: id, tenant: principal.tenant, limit: limit, offset: offset) }
+            let chunks = try store.chunks(documentID: id, tenant: principal.tenant, limit: limit, offset: offset)
             return Response.json(JSONText.object([
                 ("document_id", JSONText.quoted(id)),
                 ("data", "[" + chunks.map { chunk in
@@ -101,16 +91,9 @@ enum DocumentRoutes {
             ]))
         }
 
-        router.delete("/v1/documents/{id}") { request in
-            let principal = try guardian.principal(request, anyOf: [AuthScope.documentsWrite])
+        router.add("DELETE", "/v1/documents/{id}", guardedBy: guardian, anyOf: [AuthScope.documentsWrite]) { request, principal in
             let id = try documentID(request)
-            let deleted: Bool
-            do {
-                deleted = try backends(context).ingestor.delete(documentID: id, tenant: principal.tenant)
-            } catch {
-                throw APIGuard.problem(error)
-            }
-            guard deleted else { throw Problem.notFound("No document \(id).") }
+            guard try context.threadBackends().ingestor.delete(documentID: id, tenant: principal.tenant) else { throw Problem.notFound("No document \(id).") }
             return Response(status: 204)
         }
     }
@@ -296,24 +279,6 @@ enum DocumentRoutes {
     }
 
     // MARK: small helpers
-
-    static func backends(_ context: APIContext) throws -> ThreadBackends {
-        do {
-            return try context.threadBackends()
-        } catch {
-            throw APIGuard.problem(error)
-        }
-    }
-
-    static func storeCall<T>(_ body: () throws -> T) throws -> T {
-        do {
-            return try body()
-        } catch let problem as Problem {
-            throw problem
-        } catch {
-            throw APIGuard.problem(error)
-        }
-    }
 
     static func documentID(_ request: Request) throws -> String {
         let id = request.pathParameters["id"] ?? ""

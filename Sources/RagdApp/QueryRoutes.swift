@@ -15,8 +15,7 @@ enum QueryRoutes {
     static let maxHistoryContent = 8000
 
     static func register(on router: inout Router, context: APIContext) {
-        router.post("/v1/query") { request in
-            let principal = try context.guardian.principal(request, anyOf: [AuthScope.query])
+        router.add("POST", "/v1/query", guardedBy: context.guardian, anyOf: [AuthScope.query]) { request, principal in
             let body = try JSONBody(request)
             try body.allowOnly(["question", "top_k", "filter", "history", "stream", "temperature", "max_tokens"])
             let text = try body.string("question", required: true, maxLength: maxQuestionLength, allowEmpty: false)!
@@ -26,7 +25,7 @@ enum QueryRoutes {
             let stream = try body.bool("stream") ?? false
             let temperature = try body.double("temperature", range: 0...2)
             let maxTokens = try body.int("max_tokens", range: 1...context.settings.llmMaxTokens) ?? context.settings.llmMaxTokens
-            let backends = try DocumentRoutes.backends(context)
+            let backends = try context.threadBackends()
             let documentIDs = try SearchRoutes.filterDocumentIDs(body, tenant: principal.tenant, backends: backends)
             let question = Question(tenant: principal.tenant, text: text, topK: topK, documentIDs: documentIDs,
                                     history: history, temperature: temperature, maxTokens: maxTokens)
@@ -35,12 +34,7 @@ enum QueryRoutes {
             if let hit = cache.lookup() {
                 return respond(hit, stream: stream, cacheHeader: "hit", context: context)
             }
-            let retrieval: Retrieval
-            do {
-                retrieval = try backends.answerer.retrieve(question)
-            } catch {
-                throw APIGuard.problem(error)
-            }
+            let retrieval = try backends.answerer.retrieve(question)
             if stream {
                 return streamed(question, retrieval, backends: backends, cache: cache, context: context, request: request)
             }
@@ -49,17 +43,12 @@ enum QueryRoutes {
         }
     }
 
-    /// Generates the whole answer (not streamed) and caches it; an LLM failure is its
-    /// problem (502/503/504). Shared with `/v1/chat/completions`.
+    /// Generates the whole answer (not streamed) and caches it; an LLM failure is thrown as
+    /// it is (`APIGuard.problem` makes it a 502/503/504). Shared with `/v1/chat/completions`.
     static func answered(_ question: Question, _ retrieval: Retrieval, backends: ThreadBackends,
                          cache: CachedAnswers) throws -> (RenderedAnswer, StageTimings) {
         var timings = retrieval.timings
-        let generation: Generation
-        do throws(LLMError) {
-            generation = try backends.answerer.generate(question, passages: retrieval.passages, timings: &timings)
-        } catch {
-            throw LLMProblems.problem(error)
-        }
+        let generation = try backends.answerer.generate(question, passages: retrieval.passages, timings: &timings)
         let answer = RenderedAnswer(generation: generation, mode: backends.answerer.mode,
                                     passages: retrieval.passages, reranked: retrieval.reranked)
         cache.store(answer)

@@ -8,8 +8,7 @@ enum SearchRoutes {
     static let maxQueryLength = 4000
 
     static func register(on router: inout Router, context: APIContext) {
-        router.post("/v1/search") { request in
-            let principal = try context.guardian.principal(request, anyOf: [AuthScope.documentsRead, AuthScope.query])
+        router.add("POST", "/v1/search", guardedBy: context.guardian, anyOf: [AuthScope.documentsRead, AuthScope.query]) { request, principal in
             let body = try JSONBody(request)
             try body.allowOnly(["query", "top_k", "mode", "filter"])
             let query = try body.string("query", required: true, maxLength: maxQueryLength, allowEmpty: false)!
@@ -18,15 +17,10 @@ enum SearchRoutes {
             guard let mode = SearchMode(rawValue: modeText) else {
                 throw JSONBody.invalid("mode", "must be one of hybrid, vector, keyword")
             }
-            let backends = try DocumentRoutes.backends(context)
+            let backends = try context.threadBackends()
             let documentIDs = try filterDocumentIDs(body, tenant: principal.tenant, backends: backends)
-            let hits: [SearchHit], timings: StageTimings
-            do {
-                (hits, timings) = try backends.retriever.search(tenant: principal.tenant, query: query, topK: topK, mode: mode,
-                                                     documentIDs: documentIDs)
-            } catch {
-                throw APIGuard.problem(error)
-            }
+            let (hits, timings) = try backends.retriever.search(tenant: principal.tenant, query: query, topK: topK, mode: mode,
+                                                                documentIDs: documentIDs)
             return Response.json(JSONText.object([
                 ("mode", JSONText.quoted(mode.rawValue)),
                 ("results", "[" + hits.map(resultJSON).joined(separator: ",") + "]"),
@@ -59,9 +53,7 @@ enum SearchRoutes {
         if let raw = filter["metadata"] {
             guard let object = raw as? [String: Any] else { throw JSONBody.invalid("\(field).metadata", "must be an object") }
             try DocumentRoutes.refuseNUL(in: object, field: "\(field).metadata")
-            let matching = try DocumentRoutes.storeCall {
-                try backends.store.documentIDs(tenant: tenant, metadataContains: JSONBody.text(object), limit: 1000)
-            }
+            let matching = try backends.store.documentIDs(tenant: tenant, metadataContains: JSONBody.text(object), limit: 1000)
             ids = ids.map { wanted in wanted.filter(matching.contains) } ?? matching
         }
         return ids
