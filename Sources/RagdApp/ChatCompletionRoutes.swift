@@ -43,7 +43,7 @@ enum ChatCompletionRoutes {
             let conversation = try parseMessages(body)
             let backends = try context.threadBackends()
             let documentIDs = try options.extensions.map {
-                try SearchRoutes.filterDocumentIDs($0, tenant: principal.tenant, backends: backends)
+                try SearchFilter.documentIDs($0, tenant: principal.tenant, store: backends.store)
             } ?? nil
             let question = Question(tenant: principal.tenant, text: conversation.question, topK: options.topK,
                                     documentIDs: documentIDs, history: conversation.history,
@@ -62,7 +62,7 @@ enum ChatCompletionRoutes {
                 return withCacheHeader(streamed(question, retrieval, reply, backends: backends, cache: cache, context: context,
                                                 request: request), cache.missHeader)
             }
-            let (answer, _) = try QueryRoutes.answered(question, retrieval, backends: backends, cache: cache)
+            let (answer, _) = try cache.generate(question, retrieval, answerer: backends.answerer)
             return withCacheHeader(Response.json(reply.completionJSON(answer)), cache.missHeader)
         }
     }
@@ -177,8 +177,8 @@ enum ChatCompletionRoutes {
                 instructions.append(content)
             case "user", "assistant":
                 guard !content.isEmpty else { throw body.invalid("\(field).content", "must not be empty") }
-                guard content.count <= QueryRoutes.maxHistoryContent else {
-                    throw body.invalid("\(field).content", "must be at most \(QueryRoutes.maxHistoryContent) characters")
+                guard content.count <= QuestionLimits.maxHistoryContent else {
+                    throw body.invalid("\(field).content", "must be at most \(QuestionLimits.maxHistoryContent) characters")
                 }
                 turns.append(ChatMessage(role: role, content: content))
             default:
@@ -188,13 +188,13 @@ enum ChatCompletionRoutes {
         guard let last = turns.last, last.role == "user" else {
             throw body.invalid("messages", "must end with a user message: the question")
         }
-        guard last.content.count <= QueryRoutes.maxQuestionLength, !last.content.allSatisfy(\.isWhitespace) else {
+        guard last.content.count <= QuestionLimits.maxQuestionLength, !last.content.allSatisfy(\.isWhitespace) else {
             throw body.invalid("messages[\(list.count - 1)].content",
-                               "the question must be a non-blank text of at most \(QueryRoutes.maxQuestionLength) characters")
+                               "the question must be a non-blank text of at most \(QuestionLimits.maxQuestionLength) characters")
         }
         let history = Array(turns.dropLast())
-        guard history.count <= QueryRoutes.maxHistoryTurns else {
-            throw body.invalid("messages", "must have at most \(QueryRoutes.maxHistoryTurns) turns before the question")
+        guard history.count <= QuestionLimits.maxHistoryTurns else {
+            throw body.invalid("messages", "must have at most \(QuestionLimits.maxHistoryTurns) turns before the question")
         }
         let joined = instructions.filter { !$0.isEmpty }.joined(separator: "\n\n")
         guard joined.count <= maxInstructionsLength else {

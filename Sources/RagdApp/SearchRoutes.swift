@@ -18,52 +18,15 @@ enum SearchRoutes {
                 throw JSONBody.invalid("mode", "must be one of hybrid, vector, keyword")
             }
             let backends = try context.threadBackends()
-            let documentIDs = try filterDocumentIDs(body, tenant: principal.tenant, backends: backends)
+            let documentIDs = try SearchFilter.documentIDs(body, tenant: principal.tenant, store: backends.store)
             let (hits, timings) = try backends.retriever.search(tenant: principal.tenant, query: query, topK: topK, mode: mode,
                                                                 documentIDs: documentIDs)
             return Response.json(JSONText.object([
                 ("mode", JSONText.quoted(mode.rawValue)),
                 ("results", "[" + hits.map(resultJSON).joined(separator: ",") + "]"),
-                ("timings", timingsJSON(timings)),
+                ("timings", timings.json()),
             ]))
         }
-    }
-
-    /// `filter: {document_ids?: [uuid], metadata?: {...}}`: the documents to search in, or
-    /// nil for all of the tenant's. Metadata matches with jsonb containment (`@>`).
-    static func filterDocumentIDs(_ body: JSONBody, tenant: String, backends: ThreadBackends) throws -> [String]? {
-        guard let filter = try body.object("filter") else { return nil }
-        let allowed: Set<String> = ["document_ids", "metadata"]
-        let field = body.fieldPrefix + "filter"
-        if let unknown = filter.keys.sorted().first(where: { !allowed.contains($0) }) {
-            throw JSONBody.invalid("\(field).\(unknown)", "is not a known filter (expected document_ids, metadata)")
-        }
-        var ids: [String]?
-        if let raw = filter["document_ids"] {
-            guard let list = raw as? [Any], list.count <= 1000 else {
-                throw JSONBody.invalid("\(field).document_ids", "must be an array of at most 1000 document ids")
-            }
-            ids = try list.map { item in
-                guard let id = item as? String, Identifier.isUUID(id) else {
-                    throw JSONBody.invalid("\(field).document_ids", "must contain document ids (UUIDs)")
-                }
-                return id.lowercased()
-            }
-        }
-        if let raw = filter["metadata"] {
-            guard let object = raw as? [String: Any] else { throw JSONBody.invalid("\(field).metadata", "must be an object") }
-            try DocumentRoutes.refuseNUL(in: object, field: "\(field).metadata")
-            let matching = try backends.store.documentIDs(tenant: tenant, metadataContains: JSONBody.text(object), limit: 1000)
-            ids = ids.map { wanted in wanted.filter(matching.contains) } ?? matching
-        }
-        return ids
-    }
-
-    /// `{"embed": 1.2, ...}` in milliseconds: the measured stages, or exactly `stages`
-    /// (0 for one that did not run) when given.
-    static func timingsJSON(_ timings: StageTimings, stages: [String]? = nil) -> String {
-        let names = stages ?? timings.stages.map(\.name)
-        return JSONText.object(names.map { ($0, String(((timings.milliseconds($0) ?? 0) * 1000).rounded() / 1000)) })
     }
 
     static func resultJSON(_ hit: SearchHit) -> String {
