@@ -72,16 +72,8 @@ enum DocumentRoutes {
                 throw Problem.notFound("No document \(id).")
             }
             let chunks = try store.chunks(documentID: id, tenant: principal.tenant, limit: limit, offset: offset)
-            return Response.json(JSONText.object([
-                ("document_id", JSONText.quoted(id)),
-                ("data", "[" + chunks.map { chunk in
-                    JSONText.object([("id", JSONText.quoted(chunk.id)), ("ordinal", String(chunk.ordinal)),
-                                     ("text", JSONText.quoted(chunk.text)),
-                                     ("page_start", chunk.pages.map { String($0.start) } ?? "null"),
-                                     ("page_end", chunk.pages.map { String($0.end) } ?? "null")])
-                }.joined(separator: ",") + "]"),
-                ("next_offset", chunks.count == limit ? String(offset + limit) : "null"),
-            ]))
+            return try WireJSON.response(ChunkList(documentID: id, data: chunks.map(ChunkList.Chunk.init),
+                                                   nextOffset: chunks.count == limit ? offset + limit : nil))
         }
 
         router.add("DELETE", "/v1/documents/{id}", guardedBy: guardian, anyOf: [AuthScope.documentsWrite]) { request, principal in
@@ -99,7 +91,7 @@ enum DocumentRoutes {
             id: Identifier.uuid(), tenant: tenant, collection: context.settings.milvusCollection, title: upload.title, source: upload.source,
             contentType: upload.contentType, text: upload.text, metadataJSON: upload.metadataJSON,
             pagesJSON: upload.pages.map(PageMapJSON.encode))
-        var response = Response.json(JobBody.json(job), status: 202)
+        var response = try WireJSON.response(JobObject(job), status: 202)
         response.headers.set("Location", "/v1/jobs/\(job.id)")
         return response
     }
@@ -112,7 +104,7 @@ enum DocumentRoutes {
             NewJob(id: Identifier.uuid(), title: upload.title, source: upload.source, contentType: upload.contentType,
                    text: upload.text, metadataJSON: upload.metadataJSON, pagesJSON: upload.pages.map(PageMapJSON.encode))
         }, tenant: tenant, collection: context.settings.milvusCollection)
-        return Response.json(JobBody.listJSON(jobs), status: 202)
+        return try WireJSON.response(ListBody(data: jobs.map(JobObject.init)), status: 202)
     }
 
     // MARK: small helpers
@@ -141,6 +133,9 @@ enum DocumentRoutes {
         }
     }
 
+    /// Still JSON text, not a wire type: `metadata` is spliced in as PostgreSQL printed the
+    /// jsonb. JSONEncoder cannot embed raw JSON, and decoding it to encode it again would
+    /// round numbers jsonb keeps exactly (big integers, long decimals).
     static func documentFields(_ document: DocumentRecord) -> [(String, String)] {
         [
             ("id", JSONText.quoted(document.id)),

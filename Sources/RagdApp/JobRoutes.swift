@@ -22,7 +22,7 @@ enum JobRoutes {
         router.add("GET", "/v1/jobs", guardedBy: context.guardian, anyOf: readers) { request, principal in
             let ids = try jobIDs(request)
             let jobs = try context.threadBackends().store.jobs(ids: ids, tenant: principal.tenant)
-            return Response.json(JobBody.listJSON(jobs))
+            return try WireJSON.response(ListBody(data: jobs.map(JobObject.init)))
         }
 
         router.add("GET", "/v1/jobs/{id}", guardedBy: context.guardian, anyOf: readers) { request, principal in
@@ -31,7 +31,7 @@ enum JobRoutes {
             guard let job = try context.threadBackends().store.job(id: id.lowercased(), tenant: principal.tenant) else {
                 throw Problem.notFound("No job \(id).")
             }
-            return Response.json(JobBody.json(job))
+            return try WireJSON.response(JobObject(job))
         }
     }
 

@@ -21,29 +21,8 @@ enum SearchRoutes {
             let documentIDs = try SearchFilter.documentIDs(body, tenant: principal.tenant, store: backends.store)
             let (hits, timings) = try backends.retriever.search(tenant: principal.tenant, query: query, topK: topK, mode: mode,
                                                                 documentIDs: documentIDs)
-            return Response.json(JSONText.object([
-                ("mode", JSONText.quoted(mode.rawValue)),
-                ("results", "[" + hits.map(resultJSON).joined(separator: ",") + "]"),
-                ("timings", timings.json()),
-            ]))
+            return try WireJSON.response(SearchBody(mode: mode.rawValue, results: hits.map(SearchResult.init),
+                                                    timings: Dictionary(uniqueKeysWithValues: timings.roundedMilliseconds())))
         }
-    }
-
-    static func resultJSON(_ hit: SearchHit) -> String {
-        JSONText.object([
-            ("chunk_id", JSONText.quoted(hit.chunkID)),
-            ("document_id", JSONText.quoted(hit.documentID)),
-            ("title", JSONText.quoted(hit.title)),
-            ("source", hit.source.map(JSONText.quoted) ?? "null"),
-            ("ordinal", String(hit.ordinal)),
-            ("text", JSONText.quoted(hit.text)),
-            ("page_start", hit.pages.map { String($0.start) } ?? "null"),
-            ("page_end", hit.pages.map { String($0.end) } ?? "null"),
-            ("score", String(hit.score)),
-            ("ranks", JSONText.object([
-                ("vector", hit.vectorRank.map(String.init) ?? "null"),
-                ("keyword", hit.keywordRank.map(String.init) ?? "null"),
-            ])),
-        ])
     }
 }

@@ -40,6 +40,23 @@ struct InProcessSearchTests {
         #expect(first["page_start"] is NSNull)
         #expect(body["timings"] is [String: Any])
 
+        let chunks = app.send("GET", "/v1/documents/\(id)/chunks", token: token)
+        #expect(chunks.status == 200)
+        let page = try chunks.jsonObject()
+        #expect(page["document_id"] as? String == id && page["next_offset"] is NSNull)
+        let chunk = try #require((page["data"] as? [[String: Any]])?.first)
+        #expect(Set(chunk.keys) == ["id", "ordinal", "text", "page_start", "page_end"] && chunk["page_start"] is NSNull)
+
+        let queued = app.sendJSON("POST", "/v1/documents?async=true", token: token, #"{"title": "Later", "text": "Queued text."}"#)
+        #expect(queued.status == 202)
+        let job = try queued.jsonObject()
+        let jobID = try #require(job["id"] as? String)
+        #expect(queued.headers["location"] == "/v1/jobs/\(jobID)")
+        #expect(job["state"] as? String == "queued" && job["error"] is NSNull && job["document_id"] is NSNull)
+        #expect((job["progress"] as? [String: Any])?["chunks_total"] is Int)
+        let listed = try app.send("GET", "/v1/jobs?ids=\(jobID)", token: token).jsonObject()
+        #expect((listed["data"] as? [[String: Any]])?.first?["id"] as? String == jobID)
+
         #expect(app.send("DELETE", "/v1/documents/\(id)", token: token).status == 204)
         #expect(app.send("GET", "/v1/documents/\(id)", token: token).status == 404)
     }
