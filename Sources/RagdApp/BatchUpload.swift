@@ -59,8 +59,7 @@ enum BatchUpload {
             func refuse(_ problem: Problem) -> Problem { partProblem(problem, index: index, filename: file.filename) }
             func invalid(_ message: String) -> Problem {
                 refuse(Problem(status: 422, code: "validation-error", title: "Unprocessable Content", detail: message,
-                               extensions: [("errors", "[" + JSONText.object([("field", JSONText.quoted("files[\(index)]")),
-                                                                              ("message", JSONText.quoted(message))]) + "]")]))
+                               errors: [(field: "files[\(index)]", message: message)]))
             }
             guard let filename = file.filename else { throw invalid("must be a file (a part with a file name)") }
             if filename.utf8.contains(0) { throw invalid("the file name " + JSONBody.nulMessage) }

@@ -77,8 +77,7 @@ enum ChatCompletionRoutes {
         guard name == model else {
             throw Problem(status: 404, code: "model-not-found", title: "Not Found",
                           detail: "The model \(JSONText.quoted(String(name.prefix(100)))) does not exist; this server offers \"\(model)\".",
-                          extensions: [("errors", "[" + JSONText.object([("field", JSONText.quoted(field)),
-                                                                         ("message", JSONText.quoted("is not a known model"))]) + "]")])
+                          errors: [(field: field, message: "is not a known model")])
         }
     }
 
