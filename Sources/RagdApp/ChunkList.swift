@@ -7,8 +7,8 @@ struct ChunkList: Encodable {
         var id: String
         var ordinal: Int
         var text: String
-        var pageStart: Int?
-        var pageEnd: Int?
+        @Nullable var pageStart: Int?
+        @Nullable var pageEnd: Int?
 
         init(_ chunk: ChunkRecord) {
             id = chunk.id
@@ -23,32 +23,15 @@ struct ChunkList: Encodable {
             case pageStart = "page_start"
             case pageEnd = "page_end"
         }
-
-        /// Written out so that the pages of a chunk without any are `null`.
-        func encode(to encoder: Encoder) throws {
-            var container = encoder.container(keyedBy: CodingKeys.self)
-            try container.encode(id, forKey: .id)
-            try container.encode(ordinal, forKey: .ordinal)
-            try container.encode(text, forKey: .text)
-            try container.encode(pageStart, forKey: .pageStart)
-            try container.encode(pageEnd, forKey: .pageEnd)
-        }
     }
 
     var documentID: String
     var data: [Chunk]
-    var nextOffset: Int?
+    @Nullable var nextOffset: Int?
 
     enum CodingKeys: String, CodingKey {
         case data
         case documentID = "document_id"
         case nextOffset = "next_offset"
-    }
-
-    func encode(to encoder: Encoder) throws {
-        var container = encoder.container(keyedBy: CodingKeys.self)
-        try container.encode(documentID, forKey: .documentID)
-        try container.encode(data, forKey: .data)
-        try container.encode(nextOffset, forKey: .nextOffset)
     }
 }

@@ -17,8 +17,8 @@ struct JobObject: Encodable {
     var title: String
     var progress: Progress
     var attempts: Int
-    var error: String?
-    var documentID: String?
+    @Nullable var error: String?
+    @Nullable var documentID: String?
     var duplicate: Bool
     var createdAt: String
     var updatedAt: String
@@ -41,20 +41,5 @@ struct JobObject: Encodable {
         case documentID = "document_id"
         case createdAt = "created_at"
         case updatedAt = "updated_at"
-    }
-
-    /// Written out so that `error` and `document_id` are `null` until they are known.
-    func encode(to encoder: Encoder) throws {
-        var container = encoder.container(keyedBy: CodingKeys.self)
-        try container.encode(id, forKey: .id)
-        try container.encode(state, forKey: .state)
-        try container.encode(title, forKey: .title)
-        try container.encode(progress, forKey: .progress)
-        try container.encode(attempts, forKey: .attempts)
-        try container.encode(error, forKey: .error)
-        try container.encode(documentID, forKey: .documentID)
-        try container.encode(duplicate, forKey: .duplicate)
-        try container.encode(createdAt, forKey: .createdAt)
-        try container.encode(updatedAt, forKey: .updatedAt)
     }
 }
