@@ -1,6 +1,7 @@
 import RagdCore
 import RagdAuth
 import RagdHTTP
+import RagdLLM
 import RagdPipeline
 
 /// Authentication and error mapping shared by the `/v1` routes.
@@ -36,8 +37,13 @@ struct APIGuard: Sendable {
         try authenticator.authenticate(authorizationHeader: request.headers["authorization"])
     }
 
-    /// The HTTP answer for a pipeline failure: a dependency's state, never its internals.
+    /// The HTTP answer for whatever a `/v1` handler threw: a `Problem` as it is, an LLM
+    /// failure by `LLMProblems`, any other failure as a dependency's state
+    /// (`PipelineError.from`), never its internals. The library's text goes to `cause`,
+    /// for the log.
     static func problem(_ failure: Error) -> Problem {
+        if let problem = failure as? Problem { return problem }
+        if let failure = failure as? LLMError { return LLMProblems.problem(failure) }
         let error = PipelineError.from(failure)
         var problem = problem(error)
         problem.cause = error.cause

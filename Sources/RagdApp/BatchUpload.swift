@@ -35,7 +35,7 @@ enum BatchUpload {
     /// `metadata` field (a JSON object given to every document) and the `sources` field
     /// are accepted; a file's title is its own (HTML title, PDF or Word title) or its file
     /// name, and its source is its entry in `sources`, else its file name.
-    static func parse(_ parts: [MultipartPart], reader: BinaryDocumentReader?, limits: Limits) throws -> [DocumentRoutes.Upload] {
+    static func parse(_ parts: [MultipartPart], reader: BinaryDocumentReader?, limits: Limits) throws -> [Upload] {
         for part in parts where part.name != fileField {
             switch part.name {
             case "metadata", "sources":
@@ -49,18 +49,17 @@ enum BatchUpload {
                 throw JSONBody.invalid(part.name, "is not a known field of the batch form (expected files, metadata, sources)")
             }
         }
-        let metadata = try DocumentRoutes.metadataField(parts)
+        let metadata = try Upload.metadataField(parts)
         let files = parts.filter { $0.name == fileField }
         let sources = try sourcesField(parts, files: files.count)
         let started = Clock.monotonicNanoseconds()
         var textBytes = 0
-        var uploads: [DocumentRoutes.Upload] = []
+        var uploads: [Upload] = []
         for (index, file) in files.enumerated() {
             func refuse(_ problem: Problem) -> Problem { partProblem(problem, index: index, filename: file.filename) }
             func invalid(_ message: String) -> Problem {
                 refuse(Problem(status: 422, code: "validation-error", title: "Unprocessable Content", detail: message,
-                               extensions: [("errors", "[" + JSONText.object([("field", JSONText.quoted("files[\(index)]")),
-                                                                              ("message", JSONText.quoted(message))]) + "]")]))
+                               errors: [(field: "files[\(index)]", message: message)]))
             }
             guard let filename = file.filename else { throw invalid("must be a file (a part with a file name)") }
             if filename.utf8.contains(0) { throw invalid("the file name " + JSONBody.nulMessage) }
@@ -69,7 +68,7 @@ enum BatchUpload {
                 extracted = try DocumentExtractor.extract(body: file.body, contentType: file.contentType, filename: filename,
                                                           binaryReader: reader)
             } catch {
-                throw refuse(DocumentRoutes.textProblem(error))
+                throw refuse(TextProblems.problem(error))
             }
             guard !extracted.text.isEmpty else { throw invalid("contains no text") }
             textBytes += extracted.text.utf8.count
@@ -82,10 +81,10 @@ enum BatchUpload {
                 throw refuse(Problem(status: 422, code: "unreadable-document", title: "Unprocessable Content",
                                      detail: "Reading the batch's files took longer than \(Int(limits.readingSeconds)) s; send fewer or smaller files per request."))
             }
-            uploads.append(DocumentRoutes.Upload(
-                title: DocumentRoutes.boundedTitle(extracted.title) ?? DocumentRoutes.boundedTitle(filename)
-                    ?? DocumentRoutes.derivedTitle(extracted.text),
-                source: String((sources?[index] ?? filename).prefix(DocumentRoutes.maxSourceLength)),
+            uploads.append(Upload(
+                title: Upload.boundedTitle(extracted.title) ?? Upload.boundedTitle(filename)
+                    ?? Upload.derivedTitle(extracted.text),
+                source: String((sources?[index] ?? filename).prefix(Upload.maxSourceLength)),
                 contentType: extracted.format.mediaType,
                 text: extracted.text, metadataJSON: metadata, pages: extracted.pages))
         }
@@ -96,7 +95,7 @@ enum BatchUpload {
     /// file's source (a client that walks folders keeps the paths there; a part's file name
     /// is only the last component). 422 unless it is that.
     static func sourcesField(_ parts: [MultipartPart], files: Int) throws -> [String]? {
-        guard let text = try DocumentRoutes.formField(parts, "sources") else { return nil }
+        guard let text = try Upload.formField(parts, "sources") else { return nil }
         let decoded = try? JSONSerialization.jsonObject(with: Data(text.utf8), options: [.fragmentsAllowed])
         guard let array = decoded as? [Any], let sources = array as? [String], sources.count == array.count else {
             throw JSONBody.invalid("sources", "must be a JSON array of strings, one per file")

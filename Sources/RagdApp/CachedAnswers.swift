@@ -2,6 +2,7 @@ import RagdAnswer
 import RagdCache
 import RagdCore
 import RagdMetrics
+import RagdPipeline
 
 /// The answer cache for one question: keyed by tenant, the tenant's corpus version (from
 /// PostgreSQL, bumped by a trigger on every document change, so an answer never outlives
@@ -67,6 +68,17 @@ final class CachedAnswers {
 
     /// `X-Cache` of an answer made now: `miss`, or `bypass` when the cache was not usable.
     var missHeader: String { outcome == .miss ? "miss" : "bypass" }
+
+    /// Generates the whole answer (not streamed) and stores it. An LLM failure is thrown as
+    /// it is (`APIGuard.problem` makes it a 502/503/504).
+    func generate(_ question: Question, _ retrieval: Retrieval, answerer: Answerer) throws -> (RenderedAnswer, StageTimings) {
+        var timings = retrieval.timings
+        let generation = try answerer.generate(question, passages: retrieval.passages, timings: &timings)
+        let answer = RenderedAnswer(generation: generation, mode: answerer.mode, passages: retrieval.passages,
+                                    reranked: retrieval.reranked)
+        store(answer)
+        return (answer, timings)
+    }
 
     func store(_ answer: RenderedAnswer) {
         guard let cache, let version, outcome == .miss else { return }

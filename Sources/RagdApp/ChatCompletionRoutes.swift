@@ -30,23 +30,20 @@ enum ChatCompletionRoutes {
     static let templates: Set<String> = ["/v1/chat/completions", "/v1/models", "/v1/models/{model}"]
 
     static func register(on router: inout Router, context: APIContext) {
-        router.get("/v1/models") { request in
-            _ = try context.guardian.principal(request, anyOf: [AuthScope.query])
-            return Response.json(JSONText.object([("object", JSONText.quoted("list")), ("data", "[" + modelJSON() + "]")]))
+        router.add("GET", "/v1/models", guardedBy: context.guardian, anyOf: [AuthScope.query]) { _, _ in
+            Response.json(JSONText.object([("object", JSONText.quoted("list")), ("data", "[" + modelJSON() + "]")]))
         }
-        router.get("/v1/models/{model}") { request in
-            _ = try context.guardian.principal(request, anyOf: [AuthScope.query])
+        router.add("GET", "/v1/models/{model}", guardedBy: context.guardian, anyOf: [AuthScope.query]) { request, _ in
             try requireKnownModel(request.pathParameters["model"] ?? "", field: "model")
             return Response.json(modelJSON())
         }
-        router.post("/v1/chat/completions") { request in
-            let principal = try context.guardian.principal(request, anyOf: [AuthScope.query])
+        router.add("POST", "/v1/chat/completions", guardedBy: context.guardian, anyOf: [AuthScope.query]) { request, principal in
             let body = try JSONBody(request)
             let options = try parseOptions(body, maxTokensLimit: context.settings.llmMaxTokens)
             let conversation = try parseMessages(body)
-            let backends = try DocumentRoutes.backends(context)
+            let backends = try context.threadBackends()
             let documentIDs = try options.extensions.map {
-                try SearchRoutes.filterDocumentIDs($0, tenant: principal.tenant, backends: backends)
+                try SearchFilter.documentIDs($0, tenant: principal.tenant, store: backends.store)
             } ?? nil
             let question = Question(tenant: principal.tenant, text: conversation.question, topK: options.topK,
                                     documentIDs: documentIDs, history: conversation.history,
@@ -60,17 +57,12 @@ enum ChatCompletionRoutes {
             if let hit = cache.lookup() {
                 return withCacheHeader(options.stream ? replayed(hit, reply) : Response.json(reply.completionJSON(hit)), "hit")
             }
-            let retrieval: Retrieval
-            do {
-                retrieval = try backends.answerer.retrieve(question)
-            } catch {
-                throw APIGuard.problem(error)
-            }
+            let retrieval = try backends.answerer.retrieve(question)
             if options.stream {
                 return withCacheHeader(streamed(question, retrieval, reply, backends: backends, cache: cache, context: context,
                                                 request: request), cache.missHeader)
             }
-            let (answer, _) = try QueryRoutes.answered(question, retrieval, backends: backends, cache: cache)
+            let (answer, _) = try cache.generate(question, retrieval, answerer: backends.answerer)
             return withCacheHeader(Response.json(reply.completionJSON(answer)), cache.missHeader)
         }
     }
@@ -85,8 +77,7 @@ enum ChatCompletionRoutes {
         guard name == model else {
             throw Problem(status: 404, code: "model-not-found", title: "Not Found",
                           detail: "The model \(JSONText.quoted(String(name.prefix(100)))) does not exist; this server offers \"\(model)\".",
-                          extensions: [("errors", "[" + JSONText.object([("field", JSONText.quoted(field)),
-                                                                         ("message", JSONText.quoted("is not a known model"))]) + "]")])
+                          errors: [(field: field, message: "is not a known model")])
         }
     }
 
@@ -185,8 +176,8 @@ enum ChatCompletionRoutes {
                 instructions.append(content)
             case "user", "assistant":
                 guard !content.isEmpty else { throw body.invalid("\(field).content", "must not be empty") }
-                guard content.count <= QueryRoutes.maxHistoryContent else {
-                    throw body.invalid("\(field).content", "must be at most \(QueryRoutes.maxHistoryContent) characters")
+                guard content.count <= QuestionLimits.maxHistoryContent else {
+                    throw body.invalid("\(field).content", "must be at most \(QuestionLimits.maxHistoryContent) characters")
                 }
                 turns.append(ChatMessage(role: role, content: content))
             default:
@@ -196,13 +187,13 @@ enum ChatCompletionRoutes {
         guard let last = turns.last, last.role == "user" else {
             throw body.invalid("messages", "must end with a user message: the question")
         }
-        guard last.content.count <= QueryRoutes.maxQuestionLength, !last.content.allSatisfy(\.isWhitespace) else {
+        guard last.content.count <= QuestionLimits.maxQuestionLength, !last.content.allSatisfy(\.isWhitespace) else {
             throw body.invalid("messages[\(list.count - 1)].content",
-                               "the question must be a non-blank text of at most \(QueryRoutes.maxQuestionLength) characters")
+                               "the question must be a non-blank text of at most \(QuestionLimits.maxQuestionLength) characters")
         }
         let history = Array(turns.dropLast())
-        guard history.count <= QueryRoutes.maxHistoryTurns else {
-            throw body.invalid("messages", "must have at most \(QueryRoutes.maxHistoryTurns) turns before the question")
+        guard history.count <= QuestionLimits.maxHistoryTurns else {
+            throw body.invalid("messages", "must have at most \(QuestionLimits.maxHistoryTurns) turns before the question")
         }
         let joined = instructions.filter { !$0.isEmpty }.joined(separator: "\n\n")
         guard joined.count <= maxInstructionsLength else {

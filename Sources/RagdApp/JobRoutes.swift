@@ -18,52 +18,21 @@ enum JobRoutes {
     static let maxIDs = 100
 
     static func register(on router: inout Router, context: APIContext) {
-        router.get("/v1/jobs") { request in
-            let principal = try context.guardian.principal(request, anyOf: [AuthScope.documentsRead, AuthScope.documentsWrite])
+        let readers = [AuthScope.documentsRead, AuthScope.documentsWrite]
+        router.add("GET", "/v1/jobs", guardedBy: context.guardian, anyOf: readers) { request, principal in
             let ids = try jobIDs(request)
-            let jobs = try DocumentRoutes.storeCall {
-                try DocumentRoutes.backends(context).store.jobs(ids: ids, tenant: principal.tenant)
-            }
-            return Response.json(listJSON(jobs))
+            let jobs = try context.threadBackends().store.jobs(ids: ids, tenant: principal.tenant)
+            return try WireJSON.response(ListBody(data: jobs.map(JobObject.init)))
         }
 
-        router.get("/v1/jobs/{id}") { request in
-            let principal = try context.guardian.principal(request, anyOf: [AuthScope.documentsRead, AuthScope.documentsWrite])
+        router.add("GET", "/v1/jobs/{id}", guardedBy: context.guardian, anyOf: readers) { request, principal in
             let id = request.pathParameters["id"] ?? ""
             guard Identifier.isUUID(id) else { throw Problem.notFound("No job \(id.prefix(64)).") }
-            guard let job = try DocumentRoutes.storeCall({
-                try DocumentRoutes.backends(context).store.job(id: id.lowercased(), tenant: principal.tenant)
-            }) else {
+            guard let job = try context.threadBackends().store.job(id: id.lowercased(), tenant: principal.tenant) else {
                 throw Problem.notFound("No job \(id).")
             }
-            return Response.json(jobJSON(job))
+            return try WireJSON.response(JobObject(job))
         }
-    }
-
-    /// Queues `upload` for the tenant: 202 with the job.
-    static func enqueue(_ upload: DocumentRoutes.Upload, tenant: String, context: APIContext) throws -> Response {
-        let job = try DocumentRoutes.storeCall {
-            try DocumentRoutes.backends(context).store.enqueueJob(
-                id: Identifier.uuid(), tenant: tenant, collection: context.settings.milvusCollection, title: upload.title, source: upload.source,
-                contentType: upload.contentType, text: upload.text, metadataJSON: upload.metadataJSON,
-                pagesJSON: upload.pages.map(PageMapJSON.encode))
-        }
-        var response = Response.json(jobJSON(job), status: 202)
-        response.headers.set("Location", "/v1/jobs/\(job.id)")
-        return response
-    }
-
-    /// Queues every upload of a batch for the tenant in one transaction (all or none): 202
-    /// with the jobs in the order of the files. No `Location`: there is no one resource;
-    /// each job is at `/v1/jobs/{id}`, and `GET /v1/jobs?ids=` reads them together.
-    static func enqueueBatch(_ uploads: [DocumentRoutes.Upload], tenant: String, context: APIContext) throws -> Response {
-        let jobs = try DocumentRoutes.storeCall {
-            try DocumentRoutes.backends(context).store.enqueueJobs(uploads.map { upload in
-                NewJob(id: Identifier.uuid(), title: upload.title, source: upload.source, contentType: upload.contentType,
-                       text: upload.text, metadataJSON: upload.metadataJSON, pagesJSON: upload.pages.map(PageMapJSON.encode))
-            }, tenant: tenant, collection: context.settings.milvusCollection)
-        }
-        return Response.json(listJSON(jobs), status: 202)
     }
 
     /// `ids`: 1 to `maxIDs` job ids, comma-separated, repeats ignored; 422 otherwise.
@@ -81,24 +50,5 @@ enum JobRoutes {
         }
         guard ids.count <= maxIDs else { throw JSONBody.invalid("ids", "must name at most \(maxIDs) jobs") }
         return ids
-    }
-
-    static func listJSON(_ jobs: [JobRecord]) -> String {
-        JSONText.object([("data", "[" + jobs.map(jobJSON).joined(separator: ",") + "]")])
-    }
-
-    static func jobJSON(_ job: JobRecord) -> String {
-        JSONText.object([
-            ("id", JSONText.quoted(job.id)),
-            ("state", JSONText.quoted(job.state)),
-            ("title", JSONText.quoted(job.title)),
-            ("progress", JSONText.object([("chunks_embedded", String(job.chunksDone)), ("chunks_total", String(job.chunksTotal))])),
-            ("attempts", String(job.attempts)),
-            ("error", job.error.map(JSONText.quoted) ?? "null"),
-            ("document_id", job.documentID.map(JSONText.quoted) ?? "null"),
-            ("duplicate", job.duplicate ? "true" : "false"),
-            ("created_at", JSONText.quoted(job.createdAt)),
-            ("updated_at", JSONText.quoted(job.updatedAt)),
-        ])
     }
 }

@@ -10,24 +10,19 @@ import RagdPipeline
 /// the SSE events `sources`, `delta`..., then `done` (or `error`). Answers are cached in
 /// Redis per tenant and corpus version (`X-Cache: hit|miss|bypass`).
 enum QueryRoutes {
-    static let maxQuestionLength = 4000
-    static let maxHistoryTurns = 20
-    static let maxHistoryContent = 8000
-
     static func register(on router: inout Router, context: APIContext) {
-        router.post("/v1/query") { request in
-            let principal = try context.guardian.principal(request, anyOf: [AuthScope.query])
+        router.add("POST", "/v1/query", guardedBy: context.guardian, anyOf: [AuthScope.query]) { request, principal in
             let body = try JSONBody(request)
             try body.allowOnly(["question", "top_k", "filter", "history", "stream", "temperature", "max_tokens"])
-            let text = try body.string("question", required: true, maxLength: maxQuestionLength, allowEmpty: false)!
+            let text = try body.string("question", required: true, maxLength: QuestionLimits.maxQuestionLength, allowEmpty: false)!
             guard !text.allSatisfy(\.isWhitespace) else { throw JSONBody.invalid("question", "must not be blank") }
             let topK = try body.int("top_k", range: 1...20) ?? 5
             let history = try parseHistory(body)
             let stream = try body.bool("stream") ?? false
             let temperature = try body.double("temperature", range: 0...2)
             let maxTokens = try body.int("max_tokens", range: 1...context.settings.llmMaxTokens) ?? context.settings.llmMaxTokens
-            let backends = try DocumentRoutes.backends(context)
-            let documentIDs = try SearchRoutes.filterDocumentIDs(body, tenant: principal.tenant, backends: backends)
+            let backends = try context.threadBackends()
+            let documentIDs = try SearchFilter.documentIDs(body, tenant: principal.tenant, store: backends.store)
             let question = Question(tenant: principal.tenant, text: text, topK: topK, documentIDs: documentIDs,
                                     history: history, temperature: temperature, maxTokens: maxTokens)
 
@@ -35,42 +30,20 @@ enum QueryRoutes {
             if let hit = cache.lookup() {
                 return respond(hit, stream: stream, cacheHeader: "hit", context: context)
             }
-            let retrieval: Retrieval
-            do {
-                retrieval = try backends.answerer.retrieve(question)
-            } catch {
-                throw APIGuard.problem(error)
-            }
+            let retrieval = try backends.answerer.retrieve(question)
             if stream {
                 return streamed(question, retrieval, backends: backends, cache: cache, context: context, request: request)
             }
-            let (answer, timings) = try answered(question, retrieval, backends: backends, cache: cache)
+            let (answer, timings) = try cache.generate(question, retrieval, answerer: backends.answerer)
             return respond(answer, stream: false, cacheHeader: cache.missHeader, timings: timings, context: context)
         }
-    }
-
-    /// Generates the whole answer (not streamed) and caches it; an LLM failure is its
-    /// problem (502/503/504). Shared with `/v1/chat/completions`.
-    static func answered(_ question: Question, _ retrieval: Retrieval, backends: ThreadBackends,
-                         cache: CachedAnswers) throws -> (RenderedAnswer, StageTimings) {
-        var timings = retrieval.timings
-        let generation: Generation
-        do throws(LLMError) {
-            generation = try backends.answerer.generate(question, passages: retrieval.passages, timings: &timings)
-        } catch {
-            throw LLMProblems.problem(error)
-        }
-        let answer = RenderedAnswer(generation: generation, mode: backends.answerer.mode,
-                                    passages: retrieval.passages, reranked: retrieval.reranked)
-        cache.store(answer)
-        return (answer, timings)
     }
 
     /// `history: [{role: "user"|"assistant", content}]`, at most 20 turns.
     static func parseHistory(_ body: JSONBody) throws -> [ChatMessage] {
         guard let list = try body.array("history") else { return [] }
-        guard list.count <= maxHistoryTurns else {
-            throw JSONBody.invalid("history", "must have at most \(maxHistoryTurns) turns")
+        guard list.count <= QuestionLimits.maxHistoryTurns else {
+            throw JSONBody.invalid("history", "must have at most \(QuestionLimits.maxHistoryTurns) turns")
         }
         return try list.enumerated().map { index, item in
             guard let turn = item as? [String: Any], Set(turn.keys).isSubset(of: ["role", "content"]) else {
@@ -79,8 +52,8 @@ enum QueryRoutes {
             guard let role = turn["role"] as? String, role == "user" || role == "assistant" else {
                 throw JSONBody.invalid("history[\(index)].role", "must be \"user\" or \"assistant\"")
             }
-            guard let content = turn["content"] as? String, !content.isEmpty, content.count <= maxHistoryContent else {
-                throw JSONBody.invalid("history[\(index)].content", "must be a non-empty string of at most \(maxHistoryContent) characters")
+            guard let content = turn["content"] as? String, !content.isEmpty, content.count <= QuestionLimits.maxHistoryContent else {
+                throw JSONBody.invalid("history[\(index)].content", "must be a non-empty string of at most \(QuestionLimits.maxHistoryContent) characters")
             }
             if content.utf8.contains(0) { throw JSONBody.invalid("history[\(index)].content", JSONBody.nulMessage) }
             return ChatMessage(role: role, content: content)
@@ -150,6 +123,6 @@ enum QueryRoutes {
 
     /// `{embed, retrieve, rerank, generate}` in milliseconds, each present (0 when skipped).
     static func answerTimingsJSON(_ timings: StageTimings) -> String {
-        SearchRoutes.timingsJSON(timings, stages: ["embed", "retrieve", "rerank", "generate"])
+        timings.json(stages: StageTimings.answerStages)
     }
 }

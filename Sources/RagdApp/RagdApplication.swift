@@ -17,11 +17,18 @@ public enum RagdApplication {
         let api = try APIContext(settings: settings)
         try api.prepareCollection()
         try IngestJanitor.start(settings: settings)
+        return responder(settings: settings, pool: pool, api: api)
+    }
+
+    /// The middlewares and routes a worker serves, around `api`, with nothing started or
+    /// connected: the worker's responder, and what the in-process route tests send their
+    /// requests to (no nginx, no FastCGI).
+    static func responder(settings: Settings, pool: any PoolReporter, api: APIContext) -> Responder {
         // CORS outermost, so that a rate-limit refusal is readable by the page that caused it;
         // the OpenAI error style inside it, so that it rewrites that refusal too.
-        return Responder(router: makeRouter(settings: settings, pool: pool, api: api),
-                         middlewares: [CORSPolicy(allowedOrigins: settings.allowedOrigins),
-                                       OpenAIErrorStyle(), RateLimitPolicy(context: api)])
+        Responder(router: makeRouter(settings: settings, pool: pool, api: api),
+                  middlewares: [CORSPolicy(allowedOrigins: settings.allowedOrigins),
+                                OpenAIErrorStyle(), RateLimitPolicy(context: api)])
     }
 
     /// Every route. Opens nothing: backends are made per thread on first use.

@@ -153,7 +153,7 @@ public struct JSONBody {
     /// A 422 naming the field, with the errors list as RFC 9457 suggests for validation.
     public static func invalid(_ field: String, _ message: String) -> Problem {
         Problem(status: 422, code: "validation-error", title: "Unprocessable Content", detail: "\(field): \(message)",
-                extensions: [("errors", "[" + JSONText.object([("field", JSONText.quoted(field)), ("message", JSONText.quoted(message))]) + "]")])
+                errors: [(field: field, message: message)])
     }
 
     // MARK: diagnostics

@@ -11,7 +11,11 @@ public struct Problem: Error, Sendable {
     public var title: String
     /// What went wrong this time; never internals, secrets or connection strings.
     public var detail: String?
-    /// Extra members (already JSON text), e.g. `("errors", "[...]")`.
+    /// What a validation problem is about, field by field (a field's path in the body or
+    /// query, e.g. `filter.document_ids` or `files[2]`): sent as the `errors` member
+    /// (`[{field, message}]`, as RFC 9457 suggests), before `extensions`. Default none.
+    public var errors: [(field: String, message: String)]
+    /// Extra members (already JSON text), e.g. `("dependency", "\"database\"")`.
     public var extensions: [(String, String)]
     /// Response headers that belong to this problem (`Allow`, `Retry-After`, `WWW-Authenticate`).
     public var headers: HTTPHeaders
@@ -19,12 +23,13 @@ public struct Problem: Error, Sendable {
     /// `Responder` logs every 5xx problem with it (`ServerFaultLog`).
     public var cause: String?
 
-    public init(status: Int, code: String, title: String, detail: String? = nil,
+    public init(status: Int, code: String, title: String, detail: String? = nil, errors: [(field: String, message: String)] = [],
                 extensions: [(String, String)] = [], headers: HTTPHeaders = HTTPHeaders()) {
         self.status = status
         self.type = "urn:ragd:problem:" + code
         self.title = title
         self.detail = detail
+        self.errors = errors
         self.extensions = extensions
         self.headers = headers
     }
@@ -40,9 +45,15 @@ public struct Problem: Error, Sendable {
         if let detail { fields.append(("detail", JSONText.quoted(detail))) }
         if let instance { fields.append(("instance", JSONText.quoted(instance))) }
         fields.append(("request_id", JSONText.quoted(requestID)))
+        if !errors.isEmpty {
+            fields.append(("errors", "[" + errors.map { error in
+                JSONText.object([("field", JSONText.quoted(error.field)), ("message", JSONText.quoted(error.message))])
+            }.joined(separator: ",") + "]"))
+        }
         fields.append(contentsOf: extensions)
         var response = Response(status: status, headers: headers, body: .bytes(Array(JSONText.object(fields).utf8)))
         response.headers.set("Content-Type", "application/problem+json")
+        response.problem = self
         return response
     }
 }

@@ -10,6 +10,10 @@ public struct Response: Sendable {
     public var status: Int
     public var headers: HTTPHeaders
     public var body: Body
+    /// The problem this response renders, when it is one (`Problem.response`): a
+    /// middleware that answers errors in another shape reads it rather than parsing the
+    /// body back. Default nil.
+    public var problem: Problem?
 
     public init(status: Int, headers: HTTPHeaders = HTTPHeaders(), body: Body = .bytes([])) {
         self.status = status

@@ -11,9 +11,7 @@ import Testing
     static func body(_ json: String) throws -> JSONBody { try JSONBody(bytes: Array(json.utf8)) }
 
     static func field(of problem: Problem) -> String? {
-        problem.extensions.first { $0.0 == "errors" }.flatMap { errors in
-            ((try? JSONSerialization.jsonObject(with: Data(errors.1.utf8))) as? [[String: Any]])?.first?["field"] as? String
-        }
+        problem.errors.first?.field
     }
 
     /// The 422's field for `json`, or nil when it parses.

@@ -9,12 +9,6 @@ import Testing
 /// The API contract (`/openapi.json`) and the router must list the same operations: a
 /// route added without its description, or a description left behind, fails here.
 @Suite struct OpenAPIContractTests {
-    /// Routes need a pool only when a pool endpoint is called; these tests only list them.
-    struct NoPool: PoolReporter {
-        func status() -> PoolStatus { fatalError("not called: routes are listed, not served") }
-        func metricsText() -> String { "" }
-    }
-
     static func router(testRoutes: Bool = false) throws -> Router {
         var environment = [
             "SECRET_KEY": String(repeating: "k", count: 40), "DATABASE_URL": "postgresql://ragd@127.0.0.1:1/ragd",
