@@ -48,8 +48,8 @@ public struct SearchHit: Sendable, Equatable {
 
 /// How the two legs of a hybrid search are combined. The defaults were chosen on the dev
 /// sets (README, "Retrieval quality"): a small k, so each leg's first results count far
-/// more than its tail, and the keyword leg weighted twice, since BM25 over ragd's terms
-/// beats the local embedder's vectors on both corpora.
+/// more than its tail, and the keyword leg weighted three times, since BM25 over ragd's
+/// terms beats the local embedder's vectors on both corpora (the e5 profile sets 1).
 public struct FusionSettings: Sendable, Equatable {
     /// Chunks each leg contributes (at least `top_k`). Default 30.
     public var candidates: Int
@@ -57,7 +57,7 @@ public struct FusionSettings: Sendable, Equatable {
     public var rrfK: Double
     /// Weight of the vector leg. Default 1.
     public var vectorWeight: Double
-    /// Weight of the keyword leg. Default 2.
+    /// Weight of the keyword leg. Default 3.
     public var keywordWeight: Double
 
     public init(candidates: Int = 30, rrfK: Double = 5, vectorWeight: Double = 1, keywordWeight: Double = 3) {

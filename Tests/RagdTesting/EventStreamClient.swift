@@ -32,7 +32,7 @@ public final class EventStreamClient: @unchecked Sendable {
         var arguments = ["-skN", "--max-time", String(timeout), "-D", "-", "-X", method, url]
         for (name, value) in headers { arguments += ["-H", "\(name): \(value)"] }
         if let body { arguments += ["--data-binary", body] }
-        // curl's stderr (-s: nothing unless it fails) goes to a file of its own.
+        // curl's stderr (empty: -s silences it) goes to a file of its own, not the runner's.
         let errors = FileManager.default.temporaryDirectory.appendingPathComponent("sse-curl-\(UUID().uuidString).log").path
         process = try ChildProcess("/usr/bin/curl", arguments, logPath: errors, pipeOutput: true)
     }
