@@ -41,10 +41,9 @@ enum ChatCompletionRoutes {
             let body = try JSONBody(request)
             let options = try parseOptions(body, maxTokensLimit: context.settings.llmMaxTokens)
             let conversation = try parseMessages(body)
+            let filter = try options.extensions.flatMap(SearchFilter.parse)
             let backends = try context.threadBackends()
-            let documentIDs = try options.extensions.map {
-                try SearchFilter.documentIDs($0, tenant: principal.tenant, store: backends.store)
-            } ?? nil
+            let documentIDs = try filter?.documentIDs(tenant: principal.tenant, store: backends.store)
             let question = Question(tenant: principal.tenant, text: conversation.question, topK: options.topK,
                                     documentIDs: documentIDs, history: conversation.history,
                                     temperature: options.temperature, maxTokens: options.maxTokens,

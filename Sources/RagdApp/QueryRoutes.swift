@@ -21,8 +21,9 @@ enum QueryRoutes {
             let stream = try body.bool("stream") ?? false
             let temperature = try body.double("temperature", range: 0...2)
             let maxTokens = try body.int("max_tokens", range: 1...context.settings.llmMaxTokens) ?? context.settings.llmMaxTokens
+            let filter = try SearchFilter.parse(body)
             let backends = try context.threadBackends()
-            let documentIDs = try SearchFilter.documentIDs(body, tenant: principal.tenant, store: backends.store)
+            let documentIDs = try filter?.documentIDs(tenant: principal.tenant, store: backends.store)
             let question = Question(tenant: principal.tenant, text: text, topK: topK, documentIDs: documentIDs,
                                     history: history, temperature: temperature, maxTokens: maxTokens)
 

@@ -17,8 +17,9 @@ enum SearchRoutes {
             guard let mode = SearchMode(rawValue: modeText) else {
                 throw JSONBody.invalid("mode", "must be one of hybrid, vector, keyword")
             }
+            let filter = try SearchFilter.parse(body)
             let backends = try context.threadBackends()
-            let documentIDs = try SearchFilter.documentIDs(body, tenant: principal.tenant, store: backends.store)
+            let documentIDs = try filter?.documentIDs(tenant: principal.tenant, store: backends.store)
             let (hits, timings) = try backends.retriever.search(tenant: principal.tenant, query: query, topK: topK, mode: mode,
                                                                 documentIDs: documentIDs)
             return try WireJSON.response(SearchBody(mode: mode.rawValue, results: hits.map(SearchResult.init),

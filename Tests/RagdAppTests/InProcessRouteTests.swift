@@ -43,6 +43,25 @@ import Testing
         #expect(app.send("POST", "/v1/search", token: token, contentType: "text/plain", body: "x").status == 415)
     }
 
+    @Test func aMalformedFilterIs422EvenWhileTheBackendsAreDown() throws {
+        let down = try InProcessApp(servicesDown: true)
+        let token = try InProcessApp.token(scopes: [AuthScope.documentsRead, AuthScope.query])
+        let cases: [(path: String, body: String, field: String)] = [
+            ("/v1/search", #"{"query": "x", "filter": {"colour": 1}}"#, "filter.colour"),
+            ("/v1/search", #"{"query": "x", "filter": {"document_ids": ["not-a-uuid"]}}"#, "filter.document_ids"),
+            ("/v1/search", #"{"query": "x", "filter": {"metadata": {"k\u0000": "v"}}}"#, "filter.metadata"),
+            ("/v1/query", #"{"question": "x", "filter": {"metadata": []}}"#, "filter.metadata"),
+        ]
+        for (path, body, field) in cases {
+            let response = down.sendJSON("POST", path, token: token, body)
+            #expect(response.status == 422, "\(path) \(body)")
+            #expect(try response.problemField() == field, "\(path) \(body)")
+        }
+        // A well-formed filter needs the store: the database being down is then the answer.
+        let wellFormed = down.sendJSON("POST", "/v1/search", token: token, #"{"query": "x", "filter": {"metadata": {"k": "v"}}}"#)
+        #expect(wellFormed.status == 503)
+    }
+
     @Test func documentBodiesAreValidatedFieldByField() throws {
         let token = try InProcessApp.token(scopes: [AuthScope.documentsWrite])
         let cases: [(body: String, field: String)] = [

@@ -32,8 +32,10 @@ struct InProcessApp {
         ProcessInfo.processInfo.environment["DATABASE_URL"] != nil && ProcessInfo.processInfo.environment["MILVUS_HOST"] != nil
     }
 
-    init() throws {
-        let process = ProcessInfo.processInfo.environment
+    /// `servicesDown`: every backend at an address where nothing listens, whatever the
+    /// environment says (what a worker sees while PostgreSQL, Redis and Milvus are down).
+    init(servicesDown: Bool = false) throws {
+        let process = servicesDown ? [:] : ProcessInfo.processInfo.environment
         var environment = [
             "SECRET_KEY": Self.secret, "ENV_FILE": "",
             "DATABASE_URL": process["DATABASE_URL"] ?? "postgresql://ragd@127.0.0.1:1/ragd",
@@ -43,6 +45,11 @@ struct InProcessApp {
         ]
         for name in ["MILVUS_HOST", "MILVUS_PORT", "MILVUS_MANAGEMENT_PORT"] {
             if let value = process[name] { environment[name] = value }
+        }
+        if servicesDown {
+            environment["MILVUS_HOST"] = "127.0.0.1"
+            environment["MILVUS_PORT"] = "1"
+            environment["MILVUS_MANAGEMENT_PORT"] = "1"
         }
         settings = try Settings.load(environment: environment)
         responder = RagdApplication.responder(settings: settings, pool: NoPool(), api: try APIContext(settings: settings))
