@@ -87,10 +87,8 @@ enum DocumentRoutes {
 
     /// Queues `upload` for the tenant: 202 with the job.
     static func enqueue(_ upload: Upload, tenant: String, context: APIContext) throws -> Response {
-        let job = try context.threadBackends().store.enqueueJob(
-            id: Identifier.uuid(), tenant: tenant, collection: context.settings.milvusCollection, title: upload.title, source: upload.source,
-            contentType: upload.contentType, text: upload.text, metadataJSON: upload.metadataJSON,
-            pagesJSON: upload.pages.map(PageMapJSON.encode))
+        let job = try context.threadBackends().store.enqueueJob(upload.newJob(), tenant: tenant,
+                                                                collection: context.settings.milvusCollection)
         var response = try WireJSON.response(JobObject(job), status: 202)
         response.headers.set("Location", "/v1/jobs/\(job.id)")
         return response
@@ -100,10 +98,8 @@ enum DocumentRoutes {
     /// with the jobs in the order of the files. No `Location`: there is no one resource;
     /// each job is at `/v1/jobs/{id}`, and `GET /v1/jobs?ids=` reads them together.
     static func enqueueBatch(_ uploads: [Upload], tenant: String, context: APIContext) throws -> Response {
-        let jobs = try context.threadBackends().store.enqueueJobs(uploads.map { upload in
-            NewJob(id: Identifier.uuid(), title: upload.title, source: upload.source, contentType: upload.contentType,
-                   text: upload.text, metadataJSON: upload.metadataJSON, pagesJSON: upload.pages.map(PageMapJSON.encode))
-        }, tenant: tenant, collection: context.settings.milvusCollection)
+        let jobs = try context.threadBackends().store.enqueueJobs(uploads.map { $0.newJob() }, tenant: tenant,
+                                                                  collection: context.settings.milvusCollection)
         return try WireJSON.response(ListBody(data: jobs.map(JobObject.init)), status: 202)
     }
 

@@ -3,6 +3,8 @@ import RagdConfig
 import RagdCore
 import RagdExtract
 import RagdHTTP
+import RagdPipeline
+import RagdStore
 import RagdText
 
 /// One document as a client uploaded it, read and validated, ready to ingest or queue:
@@ -19,6 +21,12 @@ struct Upload {
     var text: String
     var metadataJSON: String
     var pages: PageMap? = nil
+
+    /// This upload as a background job to queue, under a new id.
+    func newJob() -> NewJob {
+        NewJob(id: Identifier.uuid(), title: title, source: source, contentType: contentType, text: text,
+               metadataJSON: metadataJSON, pagesJSON: pages.map(PageMapJSON.encode))
+    }
 
     /// PDF and DOCX: parsers in limited child processes (RagdExtract), their text held to
     /// the limit a text body has.

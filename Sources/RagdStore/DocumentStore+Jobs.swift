@@ -62,28 +62,24 @@ extension DocumentStore {
         to_char(updated_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"')
         """
 
-    /// Queues an ingest for the workers indexing into Milvus `collection`.
-    /// `pagesJSON`: a PDF's page map (migration 6), kept with the text until the job is done.
-    public func enqueueJob(id: String, tenant: String, collection: String, title: String, source: String?, contentType: String,
-                           text: String, metadataJSON: String, pagesJSON: String? = nil) throws -> JobRecord {
+    /// Queues an ingest for the tenant, for the workers indexing into Milvus `collection`.
+    /// The job's `pagesJSON` (a PDF's page map, migration 6) is kept with the text until
+    /// the job is done.
+    public func enqueueJob(_ job: NewJob, tenant: String, collection: String) throws -> JobRecord {
         let result = try run("""
             INSERT INTO ingest_jobs (id, tenant, collection, state, title, source, content_type, body, metadata, pages)
             VALUES ($1::uuid, $2, $8, 'queued', $3, $4, $5, $6, $7::jsonb, $9::jsonb)
             RETURNING \(Self.jobColumns)
-            """, [id, tenant, title, source, contentType, text, metadataJSON, collection, pagesJSON])
-        guard let job = result.jobs.first else { throw StoreError(.other, "PostgreSQL: the job was not stored") }
-        return job
+            """, [job.id, tenant, job.title, job.source, job.contentType, job.text, job.metadataJSON, collection, job.pagesJSON])
+        guard let stored = result.jobs.first else { throw StoreError(.other, "PostgreSQL: the job was not stored") }
+        return stored
     }
 
     /// Queues several ingests for the tenant in one transaction: all of them, or (when
     /// any insert fails) none. The jobs come back in the order given.
     public func enqueueJobs(_ jobs: [NewJob], tenant: String, collection: String) throws -> [JobRecord] {
         try transaction {
-            try jobs.map { job in
-                try enqueueJob(id: job.id, tenant: tenant, collection: collection, title: job.title, source: job.source,
-                               contentType: job.contentType, text: job.text, metadataJSON: job.metadataJSON,
-                               pagesJSON: job.pagesJSON)
-            }
+            try jobs.map { try enqueueJob($0, tenant: tenant, collection: collection) }
         }
     }
 

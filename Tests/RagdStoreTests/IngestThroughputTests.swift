@@ -177,8 +177,9 @@ final class IngestThroughputTests {
     @Test func aBatchOfJobsIsClaimedFromOneTenantOnce() throws {
         // One transaction each, so that they are queued in this order (now() differs).
         func queue(_ title: String, tenant: String = "a", collection: String = "c", bytes: Int = 10) throws {
-            _ = try store.enqueueJob(id: Identifier.uuid(), tenant: tenant, collection: collection, title: title, source: nil,
-                                     contentType: "text/plain", text: String(repeating: "x", count: bytes), metadataJSON: "{}")
+            _ = try store.enqueueJob(NewJob(id: Identifier.uuid(), title: title, source: nil, contentType: "text/plain",
+                                            text: String(repeating: "x", count: bytes), metadataJSON: "{}"),
+                                     tenant: tenant, collection: collection)
         }
         try queue("a1")
         try queue("a2")
