@@ -72,7 +72,7 @@ let package = Package(
         .testTarget(name: "RagdConfigTests", dependencies: ["RagdConfig", "RagdTesting"]),
         .testTarget(name: "RagdHTTPTests", dependencies: ["RagdHTTP", "RagdLog"]),
         .testTarget(name: "RagdAppTests", dependencies: ["RagdApp", "RagdAnswer", "RagdAuth", "RagdConfig", "RagdCore", "RagdHTTP", "RagdPool",
-                                                     "RagdPostgres", "RagdStore"]),
+                                                     "RagdPostgres", "RagdStore", "RagdTesting"]),
         .testTarget(name: "RagdMetricsTests", dependencies: ["RagdMetrics", "RagdTesting"]),
         .testTarget(name: "RagdPoolTests", dependencies: ["RagdPool"]),
         .testTarget(name: "RagdAuthTests", dependencies: ["RagdAuth", "RagdTesting"]),

@@ -4,6 +4,7 @@ import RagdConfig
 import RagdCore
 import RagdHTTP
 import RagdPool
+import RagdTesting
 import Testing
 
 @testable import RagdApp
@@ -79,19 +80,19 @@ struct InProcessApp {
 }
 
 extension Response {
+    /// The whole body as text (a stream fails the test).
+    func bodyText() throws -> String {
+        guard case .bytes(let bytes) = body else { throw TestFailure("expected a whole body, got a stream") }
+        return String(decoding: bytes, as: UTF8.self)
+    }
+
     /// The whole body parsed as a JSON object (a stream fails the test).
     func jsonObject() throws -> [String: Any] {
-        guard case .bytes(let bytes) = body else { throw TestFailure("expected a whole body, got a stream") }
-        return try #require(try JSONSerialization.jsonObject(with: Data(bytes)) as? [String: Any])
+        try #require(try JSONSerialization.jsonObject(with: Data(try bodyText().utf8)) as? [String: Any])
     }
 
     /// The `field` of the first entry of a problem's `errors`.
     func problemField() throws -> String? {
         ((try jsonObject()["errors"] as? [[String: Any]])?.first?["field"]) as? String
     }
-}
-
-struct TestFailure: Error, CustomStringConvertible {
-    let description: String
-    init(_ description: String) { self.description = description }
 }

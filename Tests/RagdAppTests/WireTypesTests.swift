@@ -9,11 +9,6 @@ import Testing
 /// The Codable `/v1` bodies send the keys the hand-written JSON sent, with `null` (not a
 /// missing key) for what is unknown.
 @Suite struct WireTypesTests {
-    static func object(_ response: Response) throws -> [String: Any] {
-        guard case .bytes(let bytes) = response.body else { throw TestFailure("expected a whole body") }
-        return try #require(try JSONSerialization.jsonObject(with: Data(bytes)) as? [String: Any])
-    }
-
     @Test func aSearchResultKeepsEveryKeyAndSendsNullForWhatIsUnknown() throws {
         let hit = SearchHit(chunkID: "c1", documentID: "d1", title: "a/b \"t\"", source: nil, ordinal: 3, text: "x",
                             score: 0.016393442622950821, vectorRank: nil, keywordRank: 2)
@@ -22,7 +17,7 @@ import Testing
         timings.add("keyword", milliseconds: 2)
         let response = try WireJSON.response(SearchBody(
             mode: "hybrid", results: [SearchResult(hit)], timings: Dictionary(uniqueKeysWithValues: timings.roundedMilliseconds())))
-        let body = try Self.object(response)
+        let body = try response.jsonObject()
         #expect(Set(body.keys) == ["mode", "results", "timings"])
         let result = try #require((body["results"] as? [[String: Any]])?.first)
         #expect(Set(result.keys) == ["chunk_id", "document_id", "title", "source", "ordinal", "text", "page_start", "page_end",
@@ -31,8 +26,7 @@ import Testing
         #expect(result["title"] as? String == "a/b \"t\"")
         // Compared as text: Foundation's parser on Linux reads the last digit wrong, and the
         // point is that the score is written as `String(Double)` wrote it before.
-        guard case .bytes(let bytes) = response.body else { throw TestFailure("expected a whole body") }
-        #expect(String(decoding: bytes, as: UTF8.self).contains(#""score":\#(String(hit.score)),"#))
+        #expect(try response.bodyText().contains(#""score":\#(String(hit.score)),"#))
         let ranks = try #require(result["ranks"] as? [String: Any])
         #expect(ranks["vector"] is NSNull && ranks["keyword"] as? Int == 2)
         #expect(body["timings"] as? [String: Double] == ["embed": 1.235, "keyword": 2])
@@ -40,8 +34,7 @@ import Testing
 
     @Test func slashesAreNotEscaped() throws {
         let response = try WireJSON.response(ListBody(data: ["docs/a.txt"]))
-        guard case .bytes(let bytes) = response.body else { throw TestFailure("expected a whole body") }
-        #expect(String(decoding: bytes, as: UTF8.self) == #"{"data":["docs/a.txt"]}"#)
+        #expect(try response.bodyText() == #"{"data":["docs/a.txt"]}"#)
         #expect(response.headers["content-type"] == "application/json")
     }
 
