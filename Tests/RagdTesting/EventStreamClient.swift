@@ -18,6 +18,8 @@ public final class EventStreamClient: @unchecked Sendable {
     }
 
     private let process: ChildProcess
+    /// curl's stderr (empty: -s silences it), in a file of its own removed with the client.
+    private let errorsPath = FileManager.default.temporaryDirectory.appendingPathComponent("sse-curl-\(UUID().uuidString).log").path
     private let started = Date()
     private var buffer = ""
     private var headRead = false
@@ -32,9 +34,7 @@ public final class EventStreamClient: @unchecked Sendable {
         var arguments = ["-skN", "--max-time", String(timeout), "-D", "-", "-X", method, url]
         for (name, value) in headers { arguments += ["-H", "\(name): \(value)"] }
         if let body { arguments += ["--data-binary", body] }
-        // curl's stderr (empty: -s silences it) goes to a file of its own, not the runner's.
-        let errors = FileManager.default.temporaryDirectory.appendingPathComponent("sse-curl-\(UUID().uuidString).log").path
-        process = try ChildProcess("/usr/bin/curl", arguments, logPath: errors, pipeOutput: true)
+        process = try ChildProcess("/usr/bin/curl", arguments, logPath: errorsPath, pipeOutput: true)
     }
 
     /// Reads until `done` holds for the events so far or the stream ends; true when `done` held.
@@ -110,5 +110,8 @@ public final class EventStreamClient: @unchecked Sendable {
         }
     }
 
-    deinit { abandon() }
+    deinit {
+        abandon()
+        try? FileManager.default.removeItem(atPath: errorsPath)
+    }
 }
