@@ -44,7 +44,9 @@ final class ThreadBackends {
         retriever = Retriever(store: store, milvus: milvus, embedder: queryEmbedder, collection: settings.milvusCollection,
                               fusion: FusionSettings(candidates: settings.searchCandidates, rrfK: settings.searchRRFK,
                                                      vectorWeight: settings.searchVectorWeight,
-                                                     keywordWeight: settings.searchKeywordWeight))
+                                                     keywordWeight: settings.searchKeywordWeight,
+                                                     titleWeight: settings.searchTitleWeight,
+                                                     sectionWeight: settings.searchSectionWeight))
         answerer = Answerer(retriever: retriever, reranker: try APIContext.makeReranker(settings),
                             chat: try APIContext.makeChatClient(settings))
     }

@@ -58,6 +58,8 @@ extension Settings: CustomStringConvertible, CustomDebugStringConvertible, Custo
             ("SEARCH_RRF_K", Self.decimal(searchRRFK)),
             ("SEARCH_VECTOR_WEIGHT", Self.decimal(searchVectorWeight)),
             ("SEARCH_KEYWORD_WEIGHT", Self.decimal(searchKeywordWeight)),
+            ("SEARCH_TITLE_WEIGHT", Self.decimal(searchTitleWeight)),
+            ("SEARCH_SECTION_WEIGHT", Self.decimal(searchSectionWeight)),
             ("CHUNK_SIZE", String(chunkSize)),
             ("CHUNK_OVERLAP", String(chunkOverlap)),
             ("INGEST_BATCH_SIZE", String(ingestBatchSize)),

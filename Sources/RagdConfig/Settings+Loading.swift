@@ -140,6 +140,8 @@ extension Settings {
         s.searchRRFK = r.decimal("SEARCH_RRF_K", default: s.searchRRFK, range: 0...1000)
         s.searchVectorWeight = r.decimal("SEARCH_VECTOR_WEIGHT", default: s.searchVectorWeight, range: 0...10)
         s.searchKeywordWeight = r.decimal("SEARCH_KEYWORD_WEIGHT", default: s.searchKeywordWeight, range: 0...10)
+        s.searchTitleWeight = r.decimal("SEARCH_TITLE_WEIGHT", default: s.searchTitleWeight, range: 0...10)
+        s.searchSectionWeight = r.decimal("SEARCH_SECTION_WEIGHT", default: s.searchSectionWeight, range: 0...10)
         if s.searchVectorWeight == 0 && s.searchKeywordWeight == 0 {
             r.report("SEARCH_KEYWORD_WEIGHT", "and SEARCH_VECTOR_WEIGHT must not both be 0")
         }

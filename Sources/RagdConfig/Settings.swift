@@ -120,8 +120,15 @@ public struct Settings: Sendable {
     public var searchRRFK: Double = 5
     /// `SEARCH_VECTOR_WEIGHT`: weight of the vector leg in fusion, 0...10. Default `1`.
     public var searchVectorWeight: Double = 1
-    /// `SEARCH_KEYWORD_WEIGHT`: weight of the keyword (BM25) leg in fusion, 0...10. Default `2`.
+    /// `SEARCH_KEYWORD_WEIGHT`: weight of the keyword (BM25) leg in fusion, 0...10. Default `3`.
     public var searchKeywordWeight: Double = 3
+    /// `SEARCH_TITLE_WEIGHT`: weight in fusion of the documents ranked by BM25 over their
+    /// titles (each candidate chunk of a ranked document gains it), 0...10; 0 turns the
+    /// leg off. Default `1.5`.
+    public var searchTitleWeight: Double = 1.5
+    /// `SEARCH_SECTION_WEIGHT`: the same for documents ranked by BM25 over their whole
+    /// text (title and every chunk), 0...10. Default `0.5`.
+    public var searchSectionWeight: Double = 0.5
     /// `CHUNK_SIZE`: most characters in one chunk, 100...20000. Default `800`.
     public var chunkSize: Int = 800
     /// `CHUNK_OVERLAP`: characters repeated between neighbouring chunks, less than

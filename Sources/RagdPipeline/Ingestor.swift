@@ -189,7 +189,7 @@ public final class Ingestor {
             var index: Int
             var document: NewDocument
             var chunks: [NewChunk]
-            var terms: [ChunkTerms] = []
+            var terms = DocumentTerms(chunks: [])
         }
         var timings = StageTimings()
         var prepared: [Prepared] = []
@@ -303,7 +303,7 @@ public final class Ingestor {
     /// documents become ready together (`DocumentStore.markReady`). Records `visible`
     /// (the wait for Milvus) and `publish` (the transaction's own time beyond that wait).
     /// False when the lease was lost.
-    private func publish(_ documents: [(id: String, terms: [ChunkTerms])], tenant: String, owner: String,
+    private func publish(_ documents: [(id: String, terms: DocumentTerms)], tenant: String, owner: String,
                          inserted: MilvusInsertedRows, timings: inout StageTimings) throws -> Bool {
         var waited = 0.0
         let started = Clock.monotonicNanoseconds()

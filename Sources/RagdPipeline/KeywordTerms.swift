@@ -7,13 +7,19 @@ import RagdText
 /// rarely repeats what the page is about ("os.path — Common pathname manipulations",
 /// "6.3.3 ssh 的基础"), and a question usually names exactly that.
 enum KeywordTerms {
-    static func of(_ chunks: [(id: String, text: String)], title: String) -> [ChunkTerms] {
+    /// The chunks' entries, and the document's own: its title, and its whole section
+    /// (the title once plus every chunk's text) for the document-level rankings.
+    static func of(_ chunks: [(id: String, text: String)], title: String) -> DocumentTerms {
         let (titleCounts, titleLength) = SearchTokenizer.termFrequencies(title)
-        return chunks.map { chunk in
+        var section = TermCounts(counts: titleCounts, length: titleLength)
+        let chunkTerms = chunks.map { chunk in
             var (counts, length) = SearchTokenizer.termFrequencies(chunk.text)
+            section.counts.merge(counts, uniquingKeysWith: +)
+            section.length += length
             counts.merge(titleCounts, uniquingKeysWith: +)
             length += titleLength
             return ChunkTerms(chunkID: chunk.id, counts: counts, length: length)
         }
+        return DocumentTerms(chunks: chunkTerms, title: TermCounts(counts: titleCounts, length: titleLength), section: section)
     }
 }

@@ -14,7 +14,13 @@ public enum ReciprocalRankFusion {
     /// Fuses `lists` (each best first, ids unique within a list) with `weights` (one per
     /// list; all 1 when nil). `k` = 60 as in the paper. Ties are broken by the best single
     /// rank, then by id, so the order is deterministic.
-    public static func fuse(_ lists: [[String]], weights: [Double]? = nil, k: Double = 60, limit: Int) -> [Item] {
+    ///
+    /// `groupLists` rank groups of items (documents, whose items are their chunks), each
+    /// with its weight: an item already in the fused list whose group `groupOf` is at rank
+    /// r of such a list gains `weight / (k + r)`. They re-order the items the lists found
+    /// and add none (a group ranking says which document, not which of its passages).
+    public static func fuse(_ lists: [[String]], weights: [Double]? = nil, k: Double = 60, limit: Int,
+                            groupLists: [(ranking: [String], weight: Double)] = [], groupOf: [String: String] = [:]) -> [Item] {
         precondition(weights == nil || weights?.count == lists.count, "one weight per list")
         var items: [String: Item] = [:]
         for (leg, list) in lists.enumerated() {
@@ -25,6 +31,14 @@ public enum ReciprocalRankFusion {
                 item.ranks[leg] = index + 1
                 item.score += weight / (k + Double(index + 1))
                 items[id] = item
+            }
+        }
+        for group in groupLists where group.weight > 0 {
+            var rank: [String: Int] = [:]
+            for (index, id) in group.ranking.enumerated() where rank[id] == nil { rank[id] = index + 1 }
+            for id in Array(items.keys) {
+                guard let groupID = groupOf[id], let r = rank[groupID] else { continue }
+                items[id]?.score += group.weight / (k + Double(r))
             }
         }
         return items.values.sorted { a, b in

@@ -50,6 +50,8 @@ public struct SearchHit: Sendable, Equatable {
 /// sets (README, "Retrieval quality"): a small k, so each leg's first results count far
 /// more than its tail, and the keyword leg weighted three times, since BM25 over ragd's
 /// terms beats the local embedder's vectors on both corpora (the e5 profile sets 1).
+/// Two document-level legs re-order the candidates: documents ranked by BM25 over their
+/// titles and over their whole sections give each candidate chunk of theirs a share.
 public struct FusionSettings: Sendable, Equatable {
     /// Chunks each leg contributes (at least `top_k`). Default 30.
     public var candidates: Int
@@ -59,12 +61,19 @@ public struct FusionSettings: Sendable, Equatable {
     public var vectorWeight: Double
     /// Weight of the keyword leg. Default 3.
     public var keywordWeight: Double
+    /// Weight of the documents ranked by their titles (0 turns the leg off). Default 1.5.
+    public var titleWeight: Double
+    /// Weight of the documents ranked by their whole sections (0: off). Default 0.5.
+    public var sectionWeight: Double
 
-    public init(candidates: Int = 30, rrfK: Double = 5, vectorWeight: Double = 1, keywordWeight: Double = 3) {
+    public init(candidates: Int = 30, rrfK: Double = 5, vectorWeight: Double = 1, keywordWeight: Double = 3,
+                titleWeight: Double = 1.5, sectionWeight: Double = 0.5) {
         self.candidates = candidates
         self.rrfK = rrfK
         self.vectorWeight = vectorWeight
         self.keywordWeight = keywordWeight
+        self.titleWeight = titleWeight
+        self.sectionWeight = sectionWeight
     }
 }
 
@@ -90,7 +99,8 @@ public final class Retriever {
     /// - `documentIDs`: restrict to these documents (already tenant-checked or not: every
     ///   leg filters by tenant anyway).
     /// Hits best first, and the time of each stage: `embed` (the query), `vector`
-    /// (Milvus), `keyword` (BM25 in PostgreSQL), `fetch` (chunk rows).
+    /// (Milvus), `keyword` (BM25 in PostgreSQL), `documents` (the title and section
+    /// rankings, hybrid only), `fetch` (chunk rows).
     public func search(tenant: String, query: String, topK: Int, mode: SearchMode,
                        documentIDs: [String]? = nil) throws(PipelineError) -> (hits: [SearchHit], timings: StageTimings) {
         do {
@@ -105,22 +115,33 @@ public final class Retriever {
             let depth = max(fusion.candidates, topK)
             var vectorIDs: [String] = []
             var keywordIDs: [String] = []
+            var documentOf: [String: String] = [:]  // candidate chunk -> its document
+            let terms = mode == .vector ? [] : SearchTokenizer.queryTerms(query)
             if mode != .keyword {
                 let vector = try timings.measure("embed") { try embedder.embedQuery(query) }
                 MetricsRecorder.current?.recordStage("embed", seconds: (timings.milliseconds("embed") ?? 0) / 1000)
-                vectorIDs = try timings.measure("vector") {
-                    try milvus.search(collection: collection, vector: vector, tenant: tenant, limit: depth,
-                                      documentIDs: documentIDs).map(\.chunkID)
+                let hits = try timings.measure("vector") {
+                    try milvus.search(collection: collection, vector: vector, tenant: tenant, limit: depth, documentIDs: documentIDs)
                 }
+                vectorIDs = hits.map(\.chunkID)
+                for hit in hits { documentOf[hit.chunkID] = hit.documentID }
             }
             if mode != .vector {
-                keywordIDs = try timings.measure("keyword") {
-                    try store.keywordSearch(tenant: tenant, terms: SearchTokenizer.queryTerms(query), limit: depth,
-                                            documentIDs: documentIDs).map(\.chunkID)
+                let hits = try timings.measure("keyword") {
+                    try store.keywordSearch(tenant: tenant, terms: terms, limit: depth, documentIDs: documentIDs)
                 }
+                keywordIDs = hits.map(\.chunkID)
+                for hit in hits { documentOf[hit.chunkID] = hit.documentID }
+            }
+            var documentLegs: [(ranking: [String], weight: Double)] = []
+            if mode == .hybrid && (fusion.titleWeight > 0 || fusion.sectionWeight > 0) {
+                let ranked = try timings.measure("documents") {
+                    try store.documentKeywordSearch(tenant: tenant, terms: terms, limit: depth, documentIDs: documentIDs)
+                }
+                documentLegs = [(ranked.byTitle, fusion.titleWeight), (ranked.bySection, fusion.sectionWeight)]
             }
             let fused = ReciprocalRankFusion.fuse([vectorIDs, keywordIDs], weights: [fusion.vectorWeight, fusion.keywordWeight],
-                                                  k: fusion.rrfK, limit: depth * 2)
+                                                  k: fusion.rrfK, limit: depth * 2, groupLists: documentLegs, groupOf: documentOf)
             // Resolve against ready rows of this tenant: drops vectors of documents that
             // are pending, deleted or (impossibly) another tenant's.
             let rows = Dictionary(uniqueKeysWithValues: try timings.measure("fetch") {

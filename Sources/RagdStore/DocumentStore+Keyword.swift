@@ -14,6 +14,37 @@ public struct ChunkTerms: Sendable, Equatable {
     }
 }
 
+/// Terms with their counts, and the length in terms of the text they came from.
+public struct TermCounts: Sendable, Equatable {
+    public var counts: [String: Int]
+    public var length: Int
+
+    public init(counts: [String: Int] = [:], length: Int = 0) {
+        self.counts = counts
+        self.length = length
+    }
+}
+
+/// Everything the keyword index keeps of one document: its chunks' terms, and for the
+/// document-level rankings the terms of its title and of its whole section (the title
+/// once plus every chunk's text).
+public struct DocumentTerms: Sendable, Equatable {
+    public var chunks: [ChunkTerms]
+    public var title: TermCounts
+    public var section: TermCounts
+
+    /// `section` defaults to the chunks' terms added up (a document whose title is not
+    /// indexed apart from them).
+    public init(chunks: [ChunkTerms], title: TermCounts = TermCounts(), section: TermCounts? = nil) {
+        self.chunks = chunks
+        self.title = title
+        self.section = section ?? chunks.reduce(into: TermCounts()) { sum, chunk in
+            sum.counts.merge(chunk.counts, uniquingKeysWith: +)
+            sum.length += chunk.length
+        }
+    }
+}
+
 /// BM25 over `chunk_terms` (migration 3). The terms come from ragd's tokenizer, for
 /// documents and queries alike; PostgreSQL only stores postings and adds up scores, so
 /// nothing depends on the database's locale or text-search configuration.
@@ -59,7 +90,8 @@ extension DocumentStore {
     /// The best `limit` ready chunks of the tenant for `terms` (distinct query terms), as
     /// (chunk id, BM25 score), best first; ties by chunk id. `documentIDs` restricts the
     /// results (statistics stay the tenant's).
-    public func keywordSearch(tenant: String, terms: [String], limit: Int, documentIDs: [String]?) throws -> [(chunkID: String, score: Double)] {
+    public func keywordSearch(tenant: String, terms: [String], limit: Int,
+                              documentIDs: [String]?) throws -> [(chunkID: String, documentID: String, score: Double)] {
         guard !terms.isEmpty, limit > 0 else { return [] }
         if let documentIDs, documentIDs.isEmpty { return [] }
         // The restriction is a semi-join against the unnested ids, so a long list costs
@@ -79,17 +111,17 @@ extension DocumentStore {
                 WHERE k.tenant = $1 AND k.term = ANY ($2::text[]) AND k.df > 0
             ), candidates AS MATERIALIZED (
                 -- Materialized: inlined, the planner may run it once per query term.
-                SELECT p.chunk_id, sum(q.idf * \(Self.termWeightSQL(tf: "p.tf", length: "p.len", average: "s.avg"))) AS partial
+                SELECT p.chunk_id, p.document_id, sum(q.idf * \(Self.termWeightSQL(tf: "p.tf", length: "p.len", average: "s.avg"))) AS partial
                 FROM query q CROSS JOIN stats s CROSS JOIN LATERAL (
-                    SELECT p.chunk_id, p.tf::float8 AS tf, p.chunk_length::float8 AS len
+                    SELECT p.chunk_id, p.document_id, p.tf::float8 AS tf, p.chunk_length::float8 AS len
                     FROM chunk_terms p
                     WHERE p.tenant = $1 AND p.term = q.term \(restriction)
                     ORDER BY p.impact DESC LIMIT $4::integer
                 ) p
-                GROUP BY p.chunk_id
+                GROUP BY p.chunk_id, p.document_id
                 ORDER BY partial DESC, p.chunk_id LIMIT $5::integer
             )
-            SELECT c.chunk_id::text, sum(q.idf * \(Self.termWeightSQL(tf: "p.tf", length: "p.len", average: "s.avg"))) AS score
+            SELECT c.chunk_id::text, c.document_id::text, sum(q.idf * \(Self.termWeightSQL(tf: "p.tf", length: "p.len", average: "s.avg"))) AS score
             FROM candidates c CROSS JOIN query q CROSS JOIN stats s
             CROSS JOIN LATERAL (
                 -- One probe of the unique (chunk, term) index per pair; LIMIT keeps the
@@ -98,28 +130,94 @@ extension DocumentStore {
                 WHERE p.chunk_id = c.chunk_id AND p.term = q.term
                 LIMIT 1
             ) p
-            GROUP BY c.chunk_id
+            GROUP BY c.chunk_id, c.document_id
             ORDER BY score DESC, c.chunk_id
             LIMIT $3::integer
             """, params).rows
-        return rows.map { (chunkID: $0[0] ?? "", score: Double($0[1] ?? "") ?? 0) }
+        return rows.map { (chunkID: $0[0] ?? "", documentID: $0[1] ?? "", score: Double($0[2] ?? "") ?? 0) }
+    }
+
+    /// The tenant's documents ranked by BM25 over their titles and, apart, over their
+    /// whole sections (migration 8), each the best `limit`, best first (ties by id), for
+    /// `terms` (distinct query terms). Statistics are over documents: N the tenant's
+    /// documents with such terms, df the documents whose title (section) has the term.
+    /// Each term reads at most its best postings by impact, as the chunk leg does; a
+    /// document's score is exact over the terms whose cut it made. `documentIDs`
+    /// restricts the results (statistics stay the tenant's).
+    public func documentKeywordSearch(tenant: String, terms: [String], limit: Int,
+                                      documentIDs: [String]?) throws -> (byTitle: [String], bySection: [String]) {
+        guard !terms.isEmpty, limit > 0 else { return ([], []) }
+        if let documentIDs, documentIDs.isEmpty { return ([], []) }
+        let restriction = documentIDs == nil ? "" : "AND p.document_id IN (SELECT unnest($5::uuid[]))"
+        let perTerm = min(max(Self.postingsPerQuery / terms.count, Self.postingsPerTermRange.lowerBound),
+                          Self.postingsPerTermRange.upperBound)
+        var params: [String?] = [tenant, Self.textArray(terms), String(limit), String(perTerm)]
+        if let documentIDs { params.append(Self.uuidArray(documentIDs)) }
+        func ranking(_ field: String, filter: String) -> String {
+            """
+            SELECT p.document_id, sum(q.\(field)_idf * \(Self.termWeightSQL(tf: "p.tf", length: "p.len", average: "s.\(field)_avg"))) AS score
+            FROM query q CROSS JOIN stats s CROSS JOIN LATERAL (
+                SELECT p.document_id, p.\(field)_tf::float8 AS tf, p.\(field)_length::float8 AS len
+                FROM document_terms p
+                WHERE p.tenant = $1 AND p.term = q.term \(filter) \(restriction)
+                ORDER BY p.\(field)_impact DESC LIMIT $4::integer
+            ) p
+            WHERE q.\(field)_df > 0
+            GROUP BY p.document_id
+            ORDER BY score DESC, p.document_id LIMIT $3::integer
+            """
+        }
+        let rows = try run("""
+            WITH stats AS (
+                SELECT documents::float8 AS n,
+                       greatest(title_terms::float8 / documents, 1) AS title_avg,
+                       greatest(section_terms::float8 / documents, 1) AS section_avg
+                FROM keyword_stats WHERE tenant = $1 AND documents > 0
+            ), query AS (
+                SELECT k.term, k.title_df, k.section_df,
+                       ln(1 + (s.n - k.title_df + 0.5) / (k.title_df + 0.5)) AS title_idf,
+                       ln(1 + (s.n - k.section_df + 0.5) / (k.section_df + 0.5)) AS section_idf
+                FROM keyword_terms k CROSS JOIN stats s
+                WHERE k.tenant = $1 AND k.term = ANY ($2::text[]) AND k.section_df > 0
+            ), titles AS MATERIALIZED (
+                \(ranking("title", filter: "AND p.title_tf > 0"))
+            ), sections AS MATERIALIZED (
+                \(ranking("section", filter: ""))
+            )
+            SELECT 'title', document_id::text, score FROM titles
+            UNION ALL
+            SELECT 'section', document_id::text, score FROM sections
+            ORDER BY 1, 3 DESC, 2
+            """, params).rows
+        func ranked(_ leg: String) -> [String] { rows.filter { $0[0] == leg }.compactMap { $0[1] } }
+        return (ranked("title"), ranked("section"))
     }
 
     /// Replaces a ready document's terms (reindex after a tokenizer change), in one
     /// transaction. False when the document is not ready in this tenant (deleted meanwhile).
     @discardableResult
-    public func replaceTerms(documentID: String, tenant: String, terms: [ChunkTerms], keywordVersion: Int) throws -> Bool {
+    public func replaceTerms(documentID: String, tenant: String, terms: DocumentTerms, keywordVersion: Int) throws -> Bool {
         try transaction {
+            let lengths = Self.indexedLengths(terms)
             let updated = try run("""
-                UPDATE documents SET keyword_version = $3::integer, keyword_terms = $4::bigint
+                UPDATE documents SET keyword_version = $3::integer, keyword_terms = $4::bigint,
+                                     keyword_title_terms = $5::bigint, keyword_section_terms = $6::bigint
                 WHERE id = $1::uuid AND tenant = $2 AND status = 'ready'
-                """, [documentID, tenant, String(keywordVersion), String(terms.reduce(0) { $0 + $1.length })])
+                """, [documentID, tenant, String(keywordVersion), String(lengths.chunks), String(lengths.title), String(lengths.section)])
             guard updated.affectedRows == 1 else { return false }
             try deleteTerms(documentID: documentID, tenant: tenant)
             try insertPostings([(documentID: documentID, terms: terms)], tenant: tenant)
-            try addDocumentFrequencies(terms, tenant: tenant)
+            try addDocumentFrequencies([terms], tenant: tenant)
             return true
         }
+    }
+
+    /// What a document adds to its tenant's `keyword_stats`: the terms of its chunks, and
+    /// of its title and section when it has document-level terms (a section without
+    /// terms writes no rows, so it counts as none).
+    static func indexedLengths(_ terms: DocumentTerms) -> (chunks: Int, title: Int, section: Int) {
+        let chunks = terms.chunks.reduce(0) { $0 + $1.length }
+        return terms.section.length > 0 ? (chunks, terms.title.length, terms.section.length) : (chunks, 0, 0)
     }
 
     /// Ready documents whose terms were built by another tokenizer version (or never).
@@ -144,12 +242,12 @@ extension DocumentStore {
     /// The document frequencies are NOT counted here: the transaction tells the insert
     /// trigger that it upserts them itself (migration 7), and must call
     /// `addDocumentFrequencies` with the same terms before it commits.
-    func insertPostings(_ documents: [(documentID: String, terms: [ChunkTerms])], tenant: String) throws {
+    func insertPostings(_ documents: [(documentID: String, terms: DocumentTerms)], tenant: String) throws {
         var termColumn: [String] = [], chunkColumn: [String] = [], documentColumn: [String] = []
         var tfColumn: [String] = [], lengthColumn: [String] = []
         var chunks = 0, length = 0
         for document in documents {
-            for chunk in document.terms where chunk.length > 0 {
+            for chunk in document.terms.chunks where chunk.length > 0 {
                 chunks += 1
                 length += chunk.length
                 for (term, count) in chunk.counts.sorted(by: { $0.key < $1.key }) {
@@ -178,6 +276,49 @@ extension DocumentStore {
             """, [tenant, Self.textArray(termColumn), Self.uuidArray(chunkColumn), Self.uuidArray(documentColumn),
                   "{" + tfColumn.joined(separator: ",") + "}", "{" + lengthColumn.joined(separator: ",") + "}",
                   String(max(Double(length) / Double(max(chunks, 1)), 1))])
+        try insertDocumentPostings(documents, tenant: tenant)
+    }
+
+    /// The document-level rows of `insertPostings` (migration 8), in one statement; the
+    /// impacts use the tenant's average title and section lengths now (these documents'
+    /// own for the tenant's first).
+    private func insertDocumentPostings(_ documents: [(documentID: String, terms: DocumentTerms)], tenant: String) throws {
+        var termColumn: [String] = [], documentColumn: [String] = []
+        var titleTF: [String] = [], sectionTF: [String] = [], titleLength: [String] = [], sectionLength: [String] = []
+        var indexed = 0, titles = 0, sections = 0
+        for document in documents where document.terms.section.length > 0 {
+            let title = document.terms.title, section = document.terms.section
+            indexed += 1
+            titles += title.length
+            sections += section.length
+            for term in Set(section.counts.keys).union(title.counts.keys).sorted() {
+                termColumn.append(term)
+                documentColumn.append(document.documentID)
+                titleTF.append(String(title.counts[term] ?? 0))
+                sectionTF.append(String(max(section.counts[term] ?? 0, title.counts[term] ?? 0)))
+                titleLength.append(String(title.length))
+                sectionLength.append(String(section.length))
+            }
+        }
+        guard !termColumn.isEmpty else { return }
+        let titleImpact = Self.termWeightSQL(tf: "t.title_tf::float8", length: "t.title_length::float8", average: "a.title_avg")
+        let sectionImpact = Self.termWeightSQL(tf: "t.section_tf::float8", length: "t.section_length::float8", average: "a.section_avg")
+        func list(_ column: [String]) -> String { "{" + column.joined(separator: ",") + "}" }
+        try run("""
+            WITH s AS (SELECT documents, title_terms, section_terms FROM keyword_stats WHERE tenant = $1 AND documents > 0),
+            a AS (
+                SELECT coalesce((SELECT greatest(title_terms::float8 / documents, 1) FROM s), $8::float8) AS title_avg,
+                       coalesce((SELECT greatest(section_terms::float8 / documents, 1) FROM s), $9::float8) AS section_avg
+            )
+            INSERT INTO document_terms (tenant, term, document_id, title_tf, section_tf, title_length, section_length,
+                                        title_impact, section_impact)
+            SELECT $1, t.term, t.document_id, t.title_tf, t.section_tf, t.title_length, t.section_length,
+                   \(titleImpact), \(sectionImpact)
+            FROM unnest($2::text[], $3::uuid[], $4::integer[], $5::integer[], $6::integer[], $7::integer[])
+                 AS t (term, document_id, title_tf, section_tf, title_length, section_length) CROSS JOIN a
+            """, [tenant, Self.textArray(termColumn), Self.uuidArray(documentColumn), list(titleTF), list(sectionTF),
+                  list(titleLength), list(sectionLength),
+                  String(max(Double(titles) / Double(indexed), 1)), String(max(Double(sections) / Double(indexed), 1))])
     }
 
     /// Adds the postings of `terms` (chunks just inserted by `insertPostings`) to the
@@ -185,27 +326,41 @@ extension DocumentStore {
     /// delete trigger's, so concurrent ingests that share terms wait for each other
     /// instead of deadlocking. Meant to be the last write before COMMIT: the row locks
     /// are shared with every ingest and delete of the tenant.
-    func addDocumentFrequencies(_ terms: [ChunkTerms], tenant: String) throws {
-        var df: [String: Int] = [:]
-        for chunk in terms where chunk.length > 0 {
-            for term in chunk.counts.keys { df[term, default: 0] += 1 }
+    func addDocumentFrequencies(_ documents: [DocumentTerms], tenant: String) throws {
+        // Per term: chunks, titles and sections holding it.
+        var df: [String: (chunks: Int, titles: Int, sections: Int)] = [:]
+        for document in documents {
+            for chunk in document.chunks where chunk.length > 0 {
+                for term in chunk.counts.keys { df[term, default: (0, 0, 0)].chunks += 1 }
+            }
+            guard document.section.length > 0 else { continue }
+            for term in Set(document.section.counts.keys).union(document.title.counts.keys) {
+                df[term, default: (0, 0, 0)].sections += 1
+            }
+            for term in document.title.counts.keys { df[term, default: (0, 0, 0)].titles += 1 }
         }
         guard !df.isEmpty else { return }
         let sorted = df.sorted { $0.key < $1.key }
+        func list(_ count: ((chunks: Int, titles: Int, sections: Int)) -> Int) -> String {
+            "{" + sorted.map { String(count($0.value)) }.joined(separator: ",") + "}"
+        }
         try run("""
-            INSERT INTO keyword_terms AS k (tenant, term, df)
-            SELECT $1, t.term, t.df FROM unnest($2::text[], $3::bigint[]) AS t (term, df) ORDER BY t.term
-            ON CONFLICT (tenant, term) DO UPDATE SET df = k.df + EXCLUDED.df
-            """, [tenant, Self.textArray(sorted.map(\.key)), "{" + sorted.map { String($0.value) }.joined(separator: ",") + "}"])
+            INSERT INTO keyword_terms AS k (tenant, term, df, title_df, section_df)
+            SELECT $1, t.term, t.df, t.title_df, t.section_df
+            FROM unnest($2::text[], $3::bigint[], $4::bigint[], $5::bigint[]) AS t (term, df, title_df, section_df) ORDER BY t.term
+            ON CONFLICT (tenant, term) DO UPDATE
+            SET df = k.df + EXCLUDED.df, title_df = k.title_df + EXCLUDED.title_df, section_df = k.section_df + EXCLUDED.section_df
+            """, [tenant, Self.textArray(sorted.map(\.key)), list(\.chunks), list(\.titles), list(\.sections)])
     }
 
-    /// Removes a document's postings in one statement, so the df trigger updates each
-    /// term once, in order.
+    /// Removes a document's postings, the chunks' and its own, one statement each, so
+    /// the df triggers update each term once, in order.
     func deleteTerms(documentID: String, tenant: String) throws {
         try run("""
             DELETE FROM chunk_terms WHERE tenant = $2
               AND chunk_id IN (SELECT id FROM chunks WHERE document_id = $1::uuid AND tenant = $2)
             """, [documentID, tenant])
+        try run("DELETE FROM document_terms WHERE document_id = $1::uuid AND tenant = $2", [documentID, tenant])
     }
 
     /// A PostgreSQL array literal of texts, every element quoted (so no character of a

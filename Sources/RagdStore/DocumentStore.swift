@@ -57,7 +57,7 @@ public final class DocumentStore {
     /// one transaction: a document is searchable by both legs or by neither. Only while
     /// `owner` still holds its lease: a document another worker took over is never
     /// published (false; nothing changes). See `markReady(_:tenant:owner:keywordVersion:whileWriting:)`.
-    public func markReady(id: String, tenant: String, owner: String, terms: [ChunkTerms], keywordVersion: Int,
+    public func markReady(id: String, tenant: String, owner: String, terms: DocumentTerms, keywordVersion: Int,
                           whileWriting wait: () throws -> Void = {}) throws -> Bool {
         try markReady([(id: id, terms: terms)], tenant: tenant, owner: owner, keywordVersion: keywordVersion, whileWriting: wait)
     }
@@ -74,7 +74,7 @@ public final class DocumentStore {
     /// everything rolls back), and only then are the document frequencies upserted
     /// (row locks on `keyword_terms` shared with every ingest of the tenant, so they are
     /// taken last and held only until the COMMIT right after) and the documents marked ready.
-    public func markReady(_ documents: [(id: String, terms: [ChunkTerms])], tenant: String, owner: String, keywordVersion: Int,
+    public func markReady(_ documents: [(id: String, terms: DocumentTerms)], tenant: String, owner: String, keywordVersion: Int,
                           whileWriting wait: () throws -> Void = {}) throws -> Bool {
         struct LeaseLost: Error {}
         guard !documents.isEmpty else { try wait(); return true }
@@ -89,14 +89,18 @@ public final class DocumentStore {
                 guard held.rowCount == Set(ids).count else { throw LeaseLost() }
                 try insertPostings(documents.map { (documentID: $0.id, terms: $0.terms) }, tenant: tenant)
                 try wait()
-                try addDocumentFrequencies(documents.flatMap(\.terms), tenant: tenant)
+                try addDocumentFrequencies(documents.map(\.terms), tenant: tenant)
+                let lengths = documents.map { Self.indexedLengths($0.terms) }
+                func list(_ length: ((chunks: Int, title: Int, section: Int)) -> Int) -> String {
+                    "{" + lengths.map { String(length($0)) }.joined(separator: ",") + "}"
+                }
                 try run("""
                     UPDATE documents d SET status = 'ready', keyword_version = $3::integer, keyword_terms = u.terms,
+                                           keyword_title_terms = u.title_terms, keyword_section_terms = u.section_terms,
                                            updated_at = now(), lease_owner = NULL, lease_until = NULL, lease_collection = NULL
-                    FROM unnest($1::uuid[], $4::bigint[]) AS u (id, terms)
+                    FROM unnest($1::uuid[], $4::bigint[], $5::bigint[], $6::bigint[]) AS u (id, terms, title_terms, section_terms)
                     WHERE d.id = u.id AND d.tenant = $2
-                    """, [Self.uuidArray(ids), tenant, String(keywordVersion),
-                          "{" + documents.map { String($0.terms.reduce(0) { $0 + $1.length }) }.joined(separator: ",") + "}"])
+                    """, [Self.uuidArray(ids), tenant, String(keywordVersion), list(\.chunks), list(\.title), list(\.section)])
                 return true
             }
         } catch is LeaseLost {

@@ -270,6 +270,105 @@ public enum Migrations {
             $$
             """,
         ]),
+        // Document-level keyword legs (issue 10): BM25 over each document's title, and over
+        // its whole section (the title once plus every chunk's text), rank documents; the
+        // hybrid search gives their candidate chunks a share of the fusion (Retriever).
+        // One row per (document, distinct term of its title or text): `title_tf` is 0 for a
+        // term of the text only. Impacts as in chunk_terms, one per ranking. The document
+        // frequencies live next to the chunks' in keyword_terms, upserted by the ingest
+        // (as in migration 7) and taken back by the delete trigger; the per-tenant
+        // document count and lengths in keyword_stats follow the documents row, counting
+        // only documents that have these terms (`keyword_section_terms` > 0): until
+        // `ragd reindex --keyword-only` writes them, older documents are searched by
+        // their chunks alone.
+        Migration(version: 8, name: "document-level keyword terms (titles and sections)", sql: [
+            """
+            ALTER TABLE documents ADD COLUMN keyword_title_terms bigint NOT NULL DEFAULT 0,
+                                  ADD COLUMN keyword_section_terms bigint NOT NULL DEFAULT 0
+            """,
+            "ALTER TABLE keyword_terms ADD COLUMN title_df bigint NOT NULL DEFAULT 0, ADD COLUMN section_df bigint NOT NULL DEFAULT 0",
+            """
+            ALTER TABLE keyword_stats ADD COLUMN documents bigint NOT NULL DEFAULT 0,
+                                      ADD COLUMN title_terms bigint NOT NULL DEFAULT 0,
+                                      ADD COLUMN section_terms bigint NOT NULL DEFAULT 0
+            """,
+            """
+            CREATE TABLE document_terms (
+                tenant         text NOT NULL,
+                term           text NOT NULL,
+                document_id    uuid NOT NULL,
+                title_tf       integer NOT NULL CHECK (title_tf >= 0),
+                section_tf     integer NOT NULL CHECK (section_tf > 0),
+                title_length   integer NOT NULL CHECK (title_length >= 0),
+                section_length integer NOT NULL CHECK (section_length > 0),
+                title_impact   real NOT NULL,
+                section_impact real NOT NULL
+            )
+            """,
+            """
+            CREATE INDEX document_terms_by_section ON document_terms (tenant, term, section_impact DESC)
+            INCLUDE (document_id, section_tf, section_length)
+            """,
+            """
+            CREATE INDEX document_terms_by_title ON document_terms (tenant, term, title_impact DESC)
+            INCLUDE (document_id, title_tf, title_length) WHERE title_tf > 0
+            """,
+            "CREATE UNIQUE INDEX document_terms_by_document ON document_terms (document_id, term)",
+            """
+            CREATE FUNCTION count_removed_document_terms() RETURNS trigger LANGUAGE plpgsql AS $$
+            BEGIN
+                INSERT INTO keyword_terms AS k (tenant, term, df, title_df, section_df)
+                SELECT tenant, term, 0, -count(*) FILTER (WHERE title_tf > 0), -count(*)
+                FROM removed GROUP BY tenant, term ORDER BY tenant, term
+                ON CONFLICT (tenant, term) DO UPDATE
+                SET title_df = k.title_df + EXCLUDED.title_df, section_df = k.section_df + EXCLUDED.section_df;
+                RETURN NULL;
+            END
+            $$
+            """,
+            """
+            CREATE TRIGGER document_terms_removed AFTER DELETE ON document_terms
+            REFERENCING OLD TABLE AS removed FOR EACH STATEMENT EXECUTE FUNCTION count_removed_document_terms()
+            """,
+            """
+            CREATE OR REPLACE FUNCTION follow_keyword_stats() RETURNS trigger LANGUAGE plpgsql AS $$
+            DECLARE
+                delta_chunks    bigint := 0;
+                delta_terms     bigint := 0;
+                delta_documents bigint := 0;
+                delta_titles    bigint := 0;
+                delta_sections  bigint := 0;
+            BEGIN
+                IF TG_OP <> 'INSERT' AND OLD.status = 'ready' AND OLD.keyword_version > 0 THEN
+                    delta_chunks := delta_chunks - OLD.chunk_count;
+                    delta_terms := delta_terms - OLD.keyword_terms;
+                    IF OLD.keyword_section_terms > 0 THEN
+                        delta_documents := delta_documents - 1;
+                        delta_titles := delta_titles - OLD.keyword_title_terms;
+                        delta_sections := delta_sections - OLD.keyword_section_terms;
+                    END IF;
+                END IF;
+                IF TG_OP <> 'DELETE' AND NEW.status = 'ready' AND NEW.keyword_version > 0 THEN
+                    delta_chunks := delta_chunks + NEW.chunk_count;
+                    delta_terms := delta_terms + NEW.keyword_terms;
+                    IF NEW.keyword_section_terms > 0 THEN
+                        delta_documents := delta_documents + 1;
+                        delta_titles := delta_titles + NEW.keyword_title_terms;
+                        delta_sections := delta_sections + NEW.keyword_section_terms;
+                    END IF;
+                END IF;
+                IF delta_chunks <> 0 OR delta_terms <> 0 OR delta_documents <> 0 OR delta_titles <> 0 OR delta_sections <> 0 THEN
+                    INSERT INTO keyword_stats AS s (tenant, chunks, terms, documents, title_terms, section_terms)
+                    VALUES (COALESCE(NEW.tenant, OLD.tenant), delta_chunks, delta_terms, delta_documents, delta_titles, delta_sections)
+                    ON CONFLICT (tenant) DO UPDATE SET chunks = s.chunks + delta_chunks, terms = s.terms + delta_terms,
+                        documents = s.documents + delta_documents, title_terms = s.title_terms + delta_titles,
+                        section_terms = s.section_terms + delta_sections;
+                END IF;
+                RETURN NULL;
+            END
+            $$
+            """,
+        ]),
     ]
 
     /// A lock id of our own for `pg_advisory_lock`, so that several pods starting at once

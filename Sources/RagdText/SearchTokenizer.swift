@@ -31,10 +31,12 @@ import Foundation
 /// Changing what this produces changes the index: bump `version`, and `ragd reindex
 /// --keyword-only` rebuilds the terms of every document.
 public enum SearchTokenizer {
-    /// The version of the terms this tokenizer produces, stored with every indexed
-    /// document so that an index built by an older tokenizer is known to be stale.
-    /// 1: CJK bigrams only; 2: CJK characters and bigrams.
-    public static let version = 2
+    /// The version of the keyword index built from these terms, stored with every indexed
+    /// document so that an index built by an older tokenizer (or laid out otherwise) is
+    /// known to be stale. 1: CJK bigrams only; 2: CJK characters and bigrams; 3: the same
+    /// terms, and each document's title and whole section indexed as well (the
+    /// document-level legs of hybrid search, migration 8).
+    public static let version = 3
 
     /// Longest term kept, in characters.
     public static let maxTermLength = 40

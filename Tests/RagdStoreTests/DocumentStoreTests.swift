@@ -80,14 +80,14 @@ final class DocumentStoreTests {
 
     /// Marks a pending document ready with its chunks' terms, as the ingest pipeline does.
     func publish(_ document: NewDocument, _ chunks: [NewChunk]) throws {
-        let published = try store.markReady(id: document.id, tenant: document.tenant, owner: Self.owner, terms: chunks.map { chunk in
+        let published = try store.markReady(id: document.id, tenant: document.tenant, owner: Self.owner, terms: DocumentTerms(chunks: chunks.map { chunk in
             let (counts, length) = SearchTokenizer.termFrequencies(chunk.text)
             return ChunkTerms(chunkID: chunk.id, counts: counts, length: length)
-        }, keywordVersion: SearchTokenizer.version)
+        }), keywordVersion: SearchTokenizer.version)
         guard published else { throw TestError("markReady refused: the lease is not ours") }
     }
 
-    func keywordSearch(_ tenant: String, _ query: String) throws -> [(chunkID: String, score: Double)] {
+    func keywordSearch(_ tenant: String, _ query: String) throws -> [(chunkID: String, documentID: String, score: Double)] {
         try store.keywordSearch(tenant: tenant, terms: SearchTokenizer.queryTerms(query), limit: 5, documentIDs: nil)
     }
 
@@ -259,7 +259,7 @@ final class DocumentStoreTests {
         #expect(try store.takeOver(seen, newOwner: "janitor/3/3", seconds: 60))
         #expect(try store.takeOver(seen, newOwner: "janitor/4/4", seconds: 60) == false, "only one janitor wins")
 
-        #expect(try store.markReady(id: document.id, tenant: "lease", owner: Self.owner, terms: [], keywordVersion: 1) == false)
+        #expect(try store.markReady(id: document.id, tenant: "lease", owner: Self.owner, terms: DocumentTerms(chunks: []), keywordVersion: 1) == false)
         #expect(try store.pendingLease(id: document.id, tenant: "lease")?.owner == "janitor/3/3", "still pending, the janitor's")
         #expect(try store.renewLeases(owner: Self.owner, seconds: 60) == 0, "the former owner renews nothing")
         #expect(try store.renewLeases(owner: "janitor/3/3", seconds: 60) == 1)

@@ -26,7 +26,7 @@ final class IngestThroughputTests {
 
     /// A pending document of `chunks` chunks of words drawn from the shared vocabulary
     /// (so concurrent ingests share terms), and its terms.
-    static func pending(_ store: DocumentStore, tenant: String, chunks count: Int, seed: Int) throws -> (id: String, terms: [ChunkTerms]) {
+    static func pending(_ store: DocumentStore, tenant: String, chunks count: Int, seed: Int) throws -> (id: String, terms: DocumentTerms) {
         var rng = seed
         func next() -> Int { rng = (rng &* 1103515245 &+ 12345) & 0x7fffffff; return rng }
         let chunks = (0..<count).map { ordinal in
@@ -36,10 +36,12 @@ final class IngestThroughputTests {
         let document = NewDocument(id: Identifier.uuid(), tenant: tenant, title: "t", source: nil, contentType: "text/plain",
                                    sha256: Identifier.uuid(), metadataJSON: "{}", byteSize: 1)
         #expect(try store.insertPending(document, chunks: chunks, owner: owner, leaseSeconds: 60))
-        return (document.id, chunks.map { chunk in
+        // A title shared by every document and one of its own, so that the document-level
+        // frequencies are shared between concurrent ingests too.
+        return (document.id, DocumentTerms(chunks: chunks.map { chunk in
             let (counts, length) = SearchTokenizer.termFrequencies(chunk.text)
             return ChunkTerms(chunkID: chunk.id, counts: counts, length: length)
-        })
+        }, title: TermCounts(counts: ["manual": 1, "title\(seed)": 1], length: 2)))
     }
 
     /// Terms whose stored df differs from a recount of the postings (rows at 0 count as absent).
@@ -48,6 +50,12 @@ final class IngestThroughputTests {
             SELECT coalesce(k.term, c.term) FROM (SELECT term, df FROM keyword_terms WHERE tenant = $1 AND df <> 0) k
             FULL JOIN (SELECT term, count(*) AS n FROM chunk_terms WHERE tenant = $1 GROUP BY term) c ON c.term = k.term
             WHERE k.df IS DISTINCT FROM c.n
+            """, [tenant]).rows.map { $0[0] ?? "" } + connection.query("""
+            SELECT 'document-level ' || coalesce(k.term, d.term)
+            FROM (SELECT term, title_df, section_df FROM keyword_terms WHERE tenant = $1 AND section_df <> 0) k
+            FULL JOIN (SELECT term, count(*) FILTER (WHERE title_tf > 0) AS titles, count(*) AS sections
+                       FROM document_terms WHERE tenant = $1 GROUP BY term) d ON d.term = k.term
+            WHERE k.title_df IS DISTINCT FROM d.titles OR k.section_df IS DISTINCT FROM d.sections
             """, [tenant]).rows.map { $0[0] ?? "" }
     }
 
@@ -168,8 +176,8 @@ final class IngestThroughputTests {
         #expect(try store.markReady([document], tenant: tenant, owner: Self.owner, keywordVersion: 1))
         let other = try Self.pending(store, tenant: tenant, chunks: 3, seed: 6)
         #expect(try store.markReady([other], tenant: tenant, owner: Self.owner, keywordVersion: 1))
-        let changed = document.terms.map { ChunkTerms(chunkID: $0.chunkID, counts: ["novel": 1, "valv": 2], length: 3) }
-        #expect(try store.replaceTerms(documentID: document.id, tenant: tenant, terms: changed, keywordVersion: 2))
+        let changed = document.terms.chunks.map { ChunkTerms(chunkID: $0.chunkID, counts: ["novel": 1, "valv": 2], length: 3) }
+        #expect(try store.replaceTerms(documentID: document.id, tenant: tenant, terms: DocumentTerms(chunks: changed), keywordVersion: 2))
         #expect(try Self.dfMismatches(store.connection, tenant: tenant) == [])
         #expect(try store.connection.query("SELECT df FROM keyword_terms WHERE tenant = $1 AND term = 'novel'", [tenant])[0, 0] == "3")
     }

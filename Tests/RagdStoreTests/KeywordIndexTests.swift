@@ -27,7 +27,7 @@ final class KeywordIndexTests {
                                    sha256: Identifier.uuid(), metadataJSON: "{}", byteSize: 1)
         #expect(try store.insertPending(document, chunks: chunks, owner: Self.owner, leaseSeconds: 60))
         if ready {
-            #expect(try store.markReady(id: documentID, tenant: tenant, owner: Self.owner, terms: chunks.map(Self.terms), keywordVersion: SearchTokenizer.version))
+            #expect(try store.markReady(id: documentID, tenant: tenant, owner: Self.owner, terms: DocumentTerms(chunks: chunks.map(Self.terms)), keywordVersion: SearchTokenizer.version))
         }
         return chunks.map(\.id)
     }
@@ -37,7 +37,7 @@ final class KeywordIndexTests {
         return ChunkTerms(chunkID: chunk.id, counts: counts, length: length)
     }
 
-    func search(_ tenant: String, _ query: String, limit: Int = 10, documentIDs: [String]? = nil) throws -> [(chunkID: String, score: Double)] {
+    func search(_ tenant: String, _ query: String, limit: Int = 10, documentIDs: [String]? = nil) throws -> [(chunkID: String, documentID: String, score: Double)] {
         try store.keywordSearch(tenant: tenant, terms: SearchTokenizer.queryTerms(query), limit: limit, documentIDs: documentIDs)
     }
 

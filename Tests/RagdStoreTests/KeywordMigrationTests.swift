@@ -44,6 +44,10 @@ struct KeywordMigrationTests {
         #expect(try store.keywordSearch(tenant: "old", terms: SearchTokenizer.queryTerms("轮换日志"), limit: 5, documentIDs: nil)
                 .first?.chunkID == chunkIDs[1])
         #expect(try connection.query("SELECT chunks FROM keyword_stats WHERE tenant = 'old'")[0, 0] == "2")
+        // The document-level terms too (migration 8): its title ranks it.
+        #expect(try store.documentKeywordSearch(tenant: "old", terms: SearchTokenizer.queryTerms("manuals"), limit: 5, documentIDs: nil)
+                .byTitle == [documentID])
+        #expect(try connection.query("SELECT documents FROM keyword_stats WHERE tenant = 'old'")[0, 0] == "1")
 
         // Running it again finds nothing to do and changes nothing.
         #expect(try KeywordReindexer(store: store).run().documents == 0)
