@@ -99,10 +99,12 @@ LEG_TOP_K = 50
 # SEARCH_* settings, overridden by the env file's values and then by --server-fusion.
 SERVER_FUSION_DEFAULTS = {"SEARCH_RRF_K": 5.0, "SEARCH_VECTOR_WEIGHT": 1.0, "SEARCH_KEYWORD_WEIGHT": 3.0,
                           "SEARCH_CANDIDATES": 30}
+# The document-level legs of the server's hybrid search (not replayed offline).
+DOCUMENT_LEG_DEFAULTS = {"SEARCH_TITLE_WEIGHT": 1.5, "SEARCH_SECTION_WEIGHT": 0.5}
 # ragd.env keys worth recording with the results (never the secrets).
 RECORDED_SETTINGS = ("EMBEDDING_PROVIDER", "EMBEDDING_MODEL", "EMBEDDING_DIMENSION", "EMBEDDING_QUERY_PREFIX",
                      "EMBEDDING_DOCUMENT_PREFIX", "CHUNK_SIZE", "CHUNK_OVERLAP", "RATE_LIMIT_PER_MINUTE", "WORKERS",
-                     "THREADS", "MILVUS_COLLECTION", "ENVIRONMENT", *SERVER_FUSION_DEFAULTS)
+                     "THREADS", "MILVUS_COLLECTION", "ENVIRONMENT", *SERVER_FUSION_DEFAULTS, *DOCUMENT_LEG_DEFAULTS)
 
 
 def log(message: str) -> None:
@@ -877,6 +879,10 @@ def fusion_report(args, evaluated, answers_by_plan, answer_sets, chunk_to_doc, r
     if agreement:
         print(f"  offline fusion with the server settings reproduces the served hybrid top {args.top_k} exactly for "
               f"{agreement['identical_top_k_lists']}/{agreement['questions']} questions")
+        settings = recorded_settings(Path(args.env_file))
+        if any(float(settings.get(key, default)) > 0 for key, default in DOCUMENT_LEG_DEFAULTS.items()):
+            print("  (the server also ranks documents by their titles and sections, SEARCH_TITLE_WEIGHT and "
+                  "SEARCH_SECTION_WEIGHT, which this replay of the two chunk legs leaves out)")
     if leg_list.gaps:
         print(f"  note: {leg_list.gaps} leg lists had rank gaps (rows not ready were dropped)")
 

@@ -324,7 +324,7 @@ check(all(str(p).startswith("127.0.0.1:") for p in published), "compose: ports a
 E5_SETTINGS = {"EMBEDDING_PROVIDER", "EMBEDDING_BASE_URL", "EMBEDDING_API_KEY", "EMBEDDING_MODEL",
                "EMBEDDING_DIMENSION", "EMBEDDING_QUERY_PREFIX", "EMBEDDING_DOCUMENT_PREFIX",
                "EMBEDDING_BATCH_SIZE", "EMBEDDING_TIMEOUT", "MILVUS_COLLECTION", "SEARCH_KEYWORD_WEIGHT",
-               "SEARCH_RRF_K"}
+               "SEARCH_RRF_K", "SEARCH_TITLE_WEIGHT", "SEARCH_SECTION_WEIGHT"}
 stack_sh = read("scripts/stack.sh")
 block = re.search(r"^\s*e5\) cat <<EOF\n(.*?)^EOF$", stack_sh, re.M | re.S)
 stack_e5 = {}

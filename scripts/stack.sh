@@ -567,6 +567,10 @@ MILVUS_COLLECTION=ragd_chunks_e5
 # the Chinese dev set: README, Retrieval quality).
 SEARCH_KEYWORD_WEIGHT=1
 SEARCH_RRF_K=10
+# The title and section rankings lift the local embedder's results but cost e5 answers
+# in the top 5 on both dev sets: off (README, Retrieval quality).
+SEARCH_TITLE_WEIGHT=0
+SEARCH_SECTION_WEIGHT=0
 EOF
         ;;
         *) die "RAGD_STACK_EMBEDDER must be local or e5 (got $STACK_EMBEDDER)" ;;

@@ -377,6 +377,7 @@ struct SettingsLoadingTests {
         let s = try Settings.load(environment: Fixture.environment([
             "EMBEDDING_QUERY_PREFIX": "query: ", "EMBEDDING_DOCUMENT_PREFIX": "passage: ",
             "SEARCH_CANDIDATES": "80", "SEARCH_RRF_K": "7.5", "SEARCH_VECTOR_WEIGHT": "0.5", "SEARCH_KEYWORD_WEIGHT": "2",
+            "SEARCH_TITLE_WEIGHT": "0", "SEARCH_SECTION_WEIGHT": "2.25",
         ]), currentDirectory: "/nonexistent")
         #expect(s.embeddingQueryPrefix == "query: ", "the trailing space is part of the prefix")
         #expect(s.embeddingDocumentPrefix == "passage: ")
@@ -384,16 +385,20 @@ struct SettingsLoadingTests {
         let rows = Dictionary(uniqueKeysWithValues: s.describe().map { ($0.key, $0.value) })
         #expect(rows["EMBEDDING_QUERY_PREFIX"] == "\"query: \"")
         #expect(rows["SEARCH_RRF_K"] == "7.5" && rows["SEARCH_KEYWORD_WEIGHT"] == "2")
+        #expect(s.searchTitleWeight == 0 && s.searchSectionWeight == 2.25 && rows["SEARCH_SECTION_WEIGHT"] == "2.25")
         let defaults = try Settings.load(environment: Fixture.minimal, currentDirectory: "/nonexistent")
         #expect(defaults.embeddingQueryPrefix == "" && defaults.embeddingDocumentPrefix == "")
+        #expect(defaults.searchTitleWeight == 1.5 && defaults.searchSectionWeight == 0.5)
     }
 
     @Test func badPrefixAndFusionValuesAreNamed() {
         let problems = Fixture.problems(Fixture.environment([
             "EMBEDDING_QUERY_PREFIX": "line\nbreak", "EMBEDDING_DOCUMENT_PREFIX": String(repeating: "p", count: 65),
             "SEARCH_CANDIDATES": "4", "SEARCH_RRF_K": "nan", "SEARCH_VECTOR_WEIGHT": "0", "SEARCH_KEYWORD_WEIGHT": "0",
+            "SEARCH_TITLE_WEIGHT": "11", "SEARCH_SECTION_WEIGHT": "-1",
         ]))
-        for key in ["EMBEDDING_QUERY_PREFIX", "EMBEDDING_DOCUMENT_PREFIX", "SEARCH_CANDIDATES", "SEARCH_RRF_K", "SEARCH_KEYWORD_WEIGHT"] {
+        for key in ["EMBEDDING_QUERY_PREFIX", "EMBEDDING_DOCUMENT_PREFIX", "SEARCH_CANDIDATES", "SEARCH_RRF_K", "SEARCH_KEYWORD_WEIGHT",
+                    "SEARCH_TITLE_WEIGHT", "SEARCH_SECTION_WEIGHT"] {
             #expect(problems.contains { $0.key == key }, "\(key) in \(problems)")
         }
         #expect(Fixture.problems(Fixture.environment(["SEARCH_KEYWORD_WEIGHT": "11"])).contains { $0.key == "SEARCH_KEYWORD_WEIGHT" })
