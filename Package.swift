@@ -42,7 +42,7 @@ let package = Package(
         .target(name: "RagdProvider", dependencies: ["RagdCore", "RagdCurl"]),
         .target(name: "RagdEmbedding", dependencies: ["RagdCore", "RagdCurl", "RagdProvider"]),
         .target(name: "RagdMilvus", dependencies: ["RagdCore", "RagdCurl"]),
-        .target(name: "RagdStore", dependencies: ["RagdCore", "RagdPostgres"]),
+        .target(name: "RagdStore", dependencies: ["RagdCore", "RagdPostgres", "RagdText"]),
         .target(name: "RagdLLM", dependencies: ["RagdCore", "RagdCurl", "RagdProvider"]),
         .target(name: "RagdRerank", dependencies: ["RagdCore", "RagdCurl", "RagdProvider"]),
         .target(name: "RagdAnswer", dependencies: ["RagdCore", "RagdPipeline", "RagdLLM", "RagdRerank", "RagdMetrics"]),

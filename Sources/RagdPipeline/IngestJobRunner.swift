@@ -47,10 +47,7 @@ public final class IngestJobRunner {
         let jobs = try store.claimJobs(owner: owner, leaseSeconds: IngestLease.seconds, collection: ingestor.collection,
                                        limit: batchSize, partnerMaxBytes: Self.partnerMaxBytes)
         guard !jobs.isEmpty else { return false }
-        let requests = jobs.map { job in
-            IngestRequest(tenant: job.tenant, title: job.title, source: job.source, contentType: job.contentType,
-                          text: job.text, metadataJSON: job.metadataJSON, pages: job.pagesJSON.flatMap(PageMapJSON.decode))
-        }
+        let requests = jobs.map { IngestRequest(tenant: $0.tenant, document: $0.document) }
         let progress: [((Int, Int) -> Void)?] = jobs.map { job in
             { done, total in try? self.store.setJobProgress(id: job.id, owner: owner, done: done, total: total) }
         }

@@ -10,26 +10,14 @@ import RagdMilvus
 import RagdStore
 import RagdText
 
-/// A document to ingest: already extracted and normalized text plus its fields.
+/// A document to ingest for a tenant.
 public struct IngestRequest: Sendable {
     public var tenant: String
-    public var title: String
-    public var source: String?
-    public var contentType: String
-    public var text: String
-    public var metadataJSON: String
-    /// For a PDF: where each page starts in `text`, so each chunk is stored with its pages.
-    public var pages: PageMap?
+    public var document: UploadedDocument
 
-    public init(tenant: String, title: String, source: String?, contentType: String, text: String, metadataJSON: String,
-                pages: PageMap? = nil) {
-        self.pages = pages
+    public init(tenant: String, document: UploadedDocument) {
         self.tenant = tenant
-        self.title = title
-        self.source = source
-        self.contentType = contentType
-        self.text = text
-        self.metadataJSON = metadataJSON
+        self.document = document
     }
 }
 
@@ -90,7 +78,7 @@ public final class Ingestor {
         cleanUpVectors(limit: 5)
         let owner = IngestLease.currentOwner()
         let document: NewDocument, chunks: [NewChunk]
-        switch try prepare(request, sha256: Self.sha256Hex(request.text), owner: owner, timings: &timings) {
+        switch try prepare(request, sha256: Self.sha256Hex(request.document.text), owner: owner, timings: &timings) {
         case .existing(let result): return result
         case .pending(let stored, let storedChunks): (document, chunks) = (stored, storedChunks)
         }
@@ -144,14 +132,15 @@ public final class Ingestor {
            let result = try resolveExisting(existing) {
             return .existing(result)
         }
-        let pieces = timings.measure("chunk") { chunker.chunks(of: request.text) }
+        let pieces = timings.measure("chunk") { chunker.chunks(of: request.document.text) }
         guard !pieces.isEmpty else { throw PipelineError(.invalidInput, "the document has no text to index") }
-        let document = NewDocument(id: Identifier.uuid(), tenant: request.tenant, title: request.title, source: request.source,
-                                   contentType: request.contentType, sha256: sha256, metadataJSON: request.metadataJSON,
-                                   byteSize: request.text.utf8.count, pageCount: request.pages?.pageCount)
+        let upload = request.document
+        let document = NewDocument(id: Identifier.uuid(), tenant: request.tenant, title: upload.title, source: upload.source,
+                                   contentType: upload.contentType, sha256: sha256, metadataJSON: upload.metadataJSON,
+                                   byteSize: upload.text.utf8.count, pageCount: upload.pages?.pageCount)
         let chunks = pieces.map { piece in
             NewChunk(id: Identifier.uuid(), ordinal: piece.ordinal, text: piece.text,
-                     pages: request.pages?.pages(start: piece.start, end: piece.end).map { PageRange(start: $0.first, end: $0.last) })
+                     pages: upload.pages?.pages(start: piece.start, end: piece.end).map { PageRange(start: $0.first, end: $0.last) })
         }
         guard try timings.measure("store", {
             try store.insertPending(document, chunks: chunks, owner: owner, leaseSeconds: IngestLease.seconds, collection: collection)
@@ -199,7 +188,7 @@ public final class Ingestor {
         cleanUpVectors(limit: 5)
         for (index, request) in requests.enumerated() {
             do {
-                let sha256 = Self.sha256Hex(request.text)
+                let sha256 = Self.sha256Hex(request.document.text)
                 if let first = firstBySHA[sha256] {
                     aliases.append((index, first))
                     continue
