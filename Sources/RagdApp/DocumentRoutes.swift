@@ -28,7 +28,7 @@ enum DocumentRoutes {
             let upload = try Upload.parse(request, form: form, reader: Upload.binaryReader(context.settings))
             let parsed = Clock.monotonicNanoseconds()
             if background { return try enqueue(upload, tenant: principal.tenant, context: context) }
-            let result = try context.threadBackends().ingestor.ingest(IngestRequest(tenant: principal.tenant, document: upload))
+            let result = try context.threadBackends().ingestor.ingest(upload, tenant: principal.tenant)
             var fields = documentFields(result.document)
             fields.append(("duplicate", result.duplicate ? "true" : "false"))
             var timings = result.timings

@@ -1,7 +1,7 @@
 import RagdText
 
 /// A document as a client uploaded it: its text, already extracted and normalized, and the
-/// fields given with it. An ingest stores it at once (`IngestRequest` in RagdPipeline); a
+/// fields given with it. An ingest stores it at once (`Ingestor` in RagdPipeline); a
 /// background ingest queues it (`NewJob`) and ingests it once a runner claims it
 /// (`ClaimedJob`).
 public struct UploadedDocument: Sendable {
