@@ -22,7 +22,7 @@ let package = Package(
         .target(name: "CRagdShim", linkerSettings: [.linkedLibrary("curl")]),
 
         // MARK: Swift modules
-        .target(name: "RagdConfig"),
+        .target(name: "RagdConfig", dependencies: ["RagdCore"]),
         .target(name: "RagdCore"),
         .target(name: "RagdLog", dependencies: ["RagdCore", .product(name: "Logging", package: "swift-log")]),
         .target(name: "RagdHTTP", dependencies: ["RagdCore", "RagdLog", .product(name: "Logging", package: "swift-log")]),
@@ -30,8 +30,8 @@ let package = Package(
         .target(name: "RagdMetrics", dependencies: ["CRagdShim", "RagdCore"]),
         .target(name: "RagdPool", dependencies: ["CRagdShim", "RagdCore", "RagdMetrics", "RagdFastCGI", "RagdHTTP", "RagdLog",
                                                  .product(name: "Logging", package: "swift-log")]),
-        .target(name: "RagdPostgres", dependencies: ["CLibpq"]),
-        .target(name: "RagdRedis", dependencies: ["CHiredis"]),
+        .target(name: "RagdPostgres", dependencies: ["CLibpq", "RagdCore"]),
+        .target(name: "RagdRedis", dependencies: ["CHiredis", "RagdCore"]),
         .target(name: "RagdCurl", dependencies: ["CCurl", "CRagdShim", "RagdCore"]),
         .target(name: "RagdAuth", dependencies: ["RagdCore", .product(name: "Crypto", package: "swift-crypto")]),
         .target(name: "RagdText", dependencies: ["RagdCore"]),
@@ -42,7 +42,7 @@ let package = Package(
         .target(name: "RagdProvider", dependencies: ["RagdCore", "RagdCurl"]),
         .target(name: "RagdEmbedding", dependencies: ["RagdCore", "RagdCurl", "RagdProvider"]),
         .target(name: "RagdMilvus", dependencies: ["RagdCore", "RagdCurl"]),
-        .target(name: "RagdStore", dependencies: ["RagdCore", "RagdPostgres"]),
+        .target(name: "RagdStore", dependencies: ["RagdCore", "RagdPostgres", "RagdText"]),
         .target(name: "RagdLLM", dependencies: ["RagdCore", "RagdCurl", "RagdProvider"]),
         .target(name: "RagdRerank", dependencies: ["RagdCore", "RagdCurl", "RagdProvider"]),
         .target(name: "RagdAnswer", dependencies: ["RagdCore", "RagdPipeline", "RagdLLM", "RagdRerank", "RagdMetrics"]),

@@ -1,6 +1,7 @@
 import Foundation
 import RagdCore
 import RagdHTTP
+import RagdStore
 import RagdText
 
 /// The batch form of a background upload: `POST /v1/documents?async=true` with a
@@ -35,7 +36,7 @@ enum BatchUpload {
     /// `metadata` field (a JSON object given to every document) and the `sources` field
     /// are accepted; a file's title is its own (HTML title, PDF or Word title) or its file
     /// name, and its source is its entry in `sources`, else its file name.
-    static func parse(_ parts: [MultipartPart], reader: BinaryDocumentReader?, limits: Limits) throws -> [Upload] {
+    static func parse(_ parts: [MultipartPart], reader: BinaryDocumentReader?, limits: Limits) throws -> [UploadedDocument] {
         for part in parts where part.name != fileField {
             switch part.name {
             case "metadata", "sources":
@@ -54,7 +55,7 @@ enum BatchUpload {
         let sources = try sourcesField(parts, files: files.count)
         let started = Clock.monotonicNanoseconds()
         var textBytes = 0
-        var uploads: [Upload] = []
+        var uploads: [UploadedDocument] = []
         for (index, file) in files.enumerated() {
             func refuse(_ problem: Problem) -> Problem { partProblem(problem, index: index, filename: file.filename) }
             func invalid(_ message: String) -> Problem {
@@ -81,7 +82,7 @@ enum BatchUpload {
                 throw refuse(Problem(status: 422, code: "unreadable-document", title: "Unprocessable Content",
                                      detail: "Reading the batch's files took longer than \(Int(limits.readingSeconds)) s; send fewer or smaller files per request."))
             }
-            uploads.append(Upload(
+            uploads.append(UploadedDocument(
                 title: Upload.boundedTitle(extracted.title) ?? Upload.boundedTitle(filename)
                     ?? Upload.derivedTitle(extracted.text),
                 source: String((sources?[index] ?? filename).prefix(Upload.maxSourceLength)),

@@ -28,9 +28,7 @@ enum DocumentRoutes {
             let upload = try Upload.parse(request, form: form, reader: Upload.binaryReader(context.settings))
             let parsed = Clock.monotonicNanoseconds()
             if background { return try enqueue(upload, tenant: principal.tenant, context: context) }
-            let result = try context.threadBackends().ingestor.ingest(IngestRequest(
-                tenant: principal.tenant, title: upload.title, source: upload.source, contentType: upload.contentType,
-                text: upload.text, metadataJSON: upload.metadataJSON, pages: upload.pages))
+            let result = try context.threadBackends().ingestor.ingest(upload, tenant: principal.tenant)
             var fields = documentFields(result.document)
             fields.append(("duplicate", result.duplicate ? "true" : "false"))
             var timings = result.timings
@@ -86,8 +84,8 @@ enum DocumentRoutes {
     // MARK: background ingestion
 
     /// Queues `upload` for the tenant: 202 with the job.
-    static func enqueue(_ upload: Upload, tenant: String, context: APIContext) throws -> Response {
-        let job = try context.threadBackends().store.enqueueJob(upload.newJob(), tenant: tenant,
+    static func enqueue(_ upload: UploadedDocument, tenant: String, context: APIContext) throws -> Response {
+        let job = try context.threadBackends().store.enqueueJob(NewJob(id: Identifier.uuid(), document: upload), tenant: tenant,
                                                                 collection: context.settings.milvusCollection)
         var response = try WireJSON.response(JobObject(job), status: 202)
         response.headers.set("Location", "/v1/jobs/\(job.id)")
@@ -97,9 +95,9 @@ enum DocumentRoutes {
     /// Queues every upload of a batch for the tenant in one transaction (all or none): 202
     /// with the jobs in the order of the files. No `Location`: there is no one resource;
     /// each job is at `/v1/jobs/{id}`, and `GET /v1/jobs?ids=` reads them together.
-    static func enqueueBatch(_ uploads: [Upload], tenant: String, context: APIContext) throws -> Response {
-        let jobs = try context.threadBackends().store.enqueueJobs(uploads.map { $0.newJob() }, tenant: tenant,
-                                                                  collection: context.settings.milvusCollection)
+    static func enqueueBatch(_ uploads: [UploadedDocument], tenant: String, context: APIContext) throws -> Response {
+        let jobs = try context.threadBackends().store.enqueueJobs(uploads.map { NewJob(id: Identifier.uuid(), document: $0) },
+                                                                  tenant: tenant, collection: context.settings.milvusCollection)
         return try WireJSON.response(ListBody(data: jobs.map(JobObject.init)), status: 202)
     }
 

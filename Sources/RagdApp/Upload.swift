@@ -7,26 +7,13 @@ import RagdPipeline
 import RagdStore
 import RagdText
 
-/// One document as a client uploaded it, read and validated, ready to ingest or queue:
-/// JSON `{title, text, source?, metadata?}`, a raw text/markdown/html body (title and
-/// source from the query string), a `multipart/form-data` file upload, or one file of a
-/// batch (`BatchUpload`).
-struct Upload {
+/// Reads the document a client uploaded (an `UploadedDocument`, validated, ready to ingest
+/// or queue): JSON `{title, text, source?, metadata?}`, a raw text/markdown/html body
+/// (title and source from the query string), a `multipart/form-data` file upload, or one
+/// file of a batch (`BatchUpload`).
+enum Upload {
     static let maxTitleLength = 512
     static let maxSourceLength = 2048
-
-    var title: String
-    var source: String?
-    var contentType: String
-    var text: String
-    var metadataJSON: String
-    var pages: PageMap? = nil
-
-    /// This upload as a background job to queue, under a new id.
-    func newJob() -> NewJob {
-        NewJob(id: Identifier.uuid(), title: title, source: source, contentType: contentType, text: text,
-               metadataJSON: metadataJSON, pagesJSON: pages.map(PageMapJSON.encode))
-    }
 
     /// PDF and DOCX: parsers in limited child processes (RagdExtract), their text held to
     /// the limit a text body has.
@@ -45,7 +32,7 @@ struct Upload {
     }
 
     /// The upload of a single-document request (`form`: its parts, from `multipartParts`).
-    static func parse(_ request: Request, form: [MultipartPart]? = nil, reader: BinaryDocumentReader? = nil) throws -> Upload {
+    static func parse(_ request: Request, form: [MultipartPart]? = nil, reader: BinaryDocumentReader? = nil) throws -> UploadedDocument {
         let contentType = request.headers["content-type"] ?? ""
         let essence = mediaType(request)
         if essence == "application/json" || essence.hasSuffix("+json") {
@@ -60,8 +47,8 @@ struct Upload {
             // Read for raw bodies only, but held to the same rules, so a bad one is never silently dropped.
             _ = try optionalQuery(request, "title", maxLength: maxTitleLength)
             _ = try optionalQuery(request, "source", maxLength: maxSourceLength)
-            return Upload(title: title.trimmingCharacters(in: .whitespacesAndNewlines), source: source,
-                          contentType: "text/plain", text: text, metadataJSON: metadata)
+            return UploadedDocument(title: title.trimmingCharacters(in: .whitespacesAndNewlines), source: source,
+                                    contentType: "text/plain", text: text, metadataJSON: metadata)
         }
         if essence == "multipart/form-data" {
             return try parseMultipart(form ?? multipartParts(request) ?? [], reader: reader)
@@ -75,11 +62,12 @@ struct Upload {
         }
         let title = try optionalQuery(request, "title", maxLength: maxTitleLength) ?? boundedTitle(extracted.title) ?? derivedTitle(extracted.text)
         guard !extracted.text.isEmpty else { throw JSONBody.invalid("body", "contains no text") }
-        return Upload(title: title, source: try optionalQuery(request, "source", maxLength: maxSourceLength),
-                      contentType: extracted.format.mediaType, text: extracted.text, metadataJSON: "{}", pages: extracted.pages)
+        return UploadedDocument(title: title, source: try optionalQuery(request, "source", maxLength: maxSourceLength),
+                                contentType: extracted.format.mediaType, text: extracted.text, metadataJSON: "{}",
+                                pages: extracted.pages)
     }
 
-    static func parseMultipart(_ parts: [MultipartPart], reader: BinaryDocumentReader?) throws -> Upload {
+    static func parseMultipart(_ parts: [MultipartPart], reader: BinaryDocumentReader?) throws -> UploadedDocument {
         guard let file = parts.first(where: { $0.name == "file" }) ?? parts.first(where: { $0.filename != nil }) else {
             throw JSONBody.invalid("file", "is required (a form part named file)")
         }
@@ -108,10 +96,10 @@ struct Upload {
         let title = try field("title").map { $0.trimmingCharacters(in: .whitespacesAndNewlines) }
         if let title, title.count > maxTitleLength { throw JSONBody.invalid("title", "must be at most \(maxTitleLength) characters") }
         let source = try field("source") ?? file.filename
-        return Upload(title: (title?.isEmpty == false ? title : nil) ?? boundedTitle(extracted.title) ?? boundedTitle(file.filename)
-                          ?? derivedTitle(extracted.text),
-                      source: source.map { String($0.prefix(maxSourceLength)) }, contentType: extracted.format.mediaType,
-                      text: extracted.text, metadataJSON: metadata, pages: extracted.pages)
+        return UploadedDocument(title: (title?.isEmpty == false ? title : nil) ?? boundedTitle(extracted.title)
+                                    ?? boundedTitle(file.filename) ?? derivedTitle(extracted.text),
+                                source: source.map { String($0.prefix(maxSourceLength)) }, contentType: extracted.format.mediaType,
+                                text: extracted.text, metadataJSON: metadata, pages: extracted.pages)
     }
 
     /// The text of the form field `name` (a part without a file name), or nil.

@@ -1,3 +1,5 @@
+import RagdCore
+
 /// Why a request was not authenticated or not authorized.
 ///
 /// `message` is written for the client: it never contains the token, the secret or a claim
@@ -5,7 +7,7 @@
 /// stays within the characters RFC 6750 allows in `error_description`.
 public struct AuthError: Error, Sendable, Equatable, CustomStringConvertible {
     /// The kind of failure.
-    public enum Code: String, Hashable, Sendable, CustomStringConvertible {
+    public enum Code: String, ErrorCode {
         /// No `Authorization` header, an empty one, or a scheme other than `Bearer`.
         case missing
         /// Not a compact JWS: wrong part count, bad base64url, bad JSON, too long.
@@ -22,9 +24,6 @@ public struct AuthError: Error, Sendable, Equatable, CustomStringConvertible {
         case invalidClaims
         /// The token is valid but lacks the scope the operation needs (HTTP 403).
         case insufficientScope
-
-        /// The code's name.
-        public var description: String { rawValue }
     }
 
     /// What went wrong.

@@ -1,3 +1,5 @@
+import RagdCore
+
 /// One thing wrong with the configuration, e.g.
 /// `WORKERS: "abc" is not an integer (expected 1...256)`.
 ///
@@ -5,7 +7,7 @@
 /// that carry passwords are described, never echoed.
 public struct ConfigurationProblem: Sendable, Equatable, CustomStringConvertible {
     /// What kind of problem this is.
-    public enum Code: String, Hashable, Sendable, CustomStringConvertible {
+    public enum Code: String, ErrorCode {
         /// A required variable is absent or empty.
         case missing
         /// The value cannot be parsed as the expected type or is out of range.
@@ -17,9 +19,6 @@ public struct ConfigurationProblem: Sendable, Equatable, CustomStringConvertible
         case envFile
         /// A statement in the dotenv file cannot be parsed.
         case envFileSyntax
-
-        /// The code's name.
-        public var description: String { rawValue }
     }
 
     /// The environment variable concerned, e.g. `WORKERS` (`ENV_FILE` for dotenv problems).

@@ -1,8 +1,10 @@
+import RagdCore
+
 /// An error from the HTTP client. The message names the method and the URL without user
 /// info, query or fragment, and never any request header (so no Authorization value).
-public struct HTTPClientError: Error, Sendable, CustomStringConvertible {
+public struct HTTPClientError: CodedError {
     /// What kind of failure this is.
-    public enum Code: String, Hashable, Sendable, CustomStringConvertible {
+    public enum Code: String, ErrorCode {
         /// The connect timeout or the total timeout passed.
         case timeout
         /// The host could not be resolved or refused the connection.
@@ -17,10 +19,10 @@ public struct HTTPClientError: Error, Sendable, CustomStringConvertible {
         case responseTooLarge
         /// Anything else (connection reset, protocol error, ...).
         case other
-
-        /// The code's name, for example `timeout`.
-        public var description: String { rawValue }
     }
+
+    /// `description` reads `HTTP client <code> error: <message>`.
+    public static let subsystem = "HTTP client"
 
     /// The kind of failure.
     public var code: Code
@@ -35,7 +37,4 @@ public struct HTTPClientError: Error, Sendable, CustomStringConvertible {
         self.message = message
         self.curlCode = curlCode
     }
-
-    /// One line for logs: the code and the message.
-    public var description: String { "HTTP client \(code) error: \(message)" }
 }

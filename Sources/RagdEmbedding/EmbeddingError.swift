@@ -1,11 +1,13 @@
+import RagdCore
+
 /// An embedding failure. Messages name the endpoint without credentials and never carry
 /// the API key (provider messages are scrubbed of it, truncated and made printable).
 ///
 /// Suggested HTTP mapping for API handlers: `.timeout` 504; `.unavailable` and
 /// `.rateLimited` 503; `.rejected`, `.invalidResponse` and `.invalidConfiguration` 502.
-public struct EmbeddingError: Error, Sendable, CustomStringConvertible {
+public struct EmbeddingError: CodedError {
     /// What kind of failure this is.
-    public enum Code: String, Hashable, Sendable, CustomStringConvertible {
+    public enum Code: String, ErrorCode {
         /// The provider could not be reached or answered 5xx (after the retries).
         case unavailable
         /// The provider did not answer within the timeout (after the retries).
@@ -19,10 +21,10 @@ public struct EmbeddingError: Error, Sendable, CustomStringConvertible {
         case invalidResponse
         /// The embedder was set up with unusable settings (URL, dimension, batch size).
         case invalidConfiguration
-
-        /// The code's name, for example `rateLimited`.
-        public var description: String { rawValue }
     }
+
+    /// `description` reads `embedding <code> error: <message>`.
+    public static let subsystem = "embedding"
 
     /// The kind of failure.
     public var code: Code
@@ -40,7 +42,4 @@ public struct EmbeddingError: Error, Sendable, CustomStringConvertible {
         self.status = status
         self.attempts = attempts
     }
-
-    /// One line for logs: the code and the message.
-    public var description: String { "embedding \(code) error: \(message)" }
 }

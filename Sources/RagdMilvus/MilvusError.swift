@@ -1,12 +1,14 @@
+import RagdCore
+
 /// An error from the Milvus client. The message names the operation and the collection,
 /// never the token or other credentials, so it is safe to log.
 ///
 /// The API layer maps `.unavailable` to 503 and `.timeout` to 504; `.invalidInput` is the
 /// caller's fault (400), and `.dimensionMismatch` / `.incompatibleSchema` are start-up
 /// errors (the collection was made for another embedder).
-public struct MilvusError: Error, Sendable, CustomStringConvertible {
+public struct MilvusError: CodedError {
     /// What kind of failure this is.
-    public enum Code: String, Hashable, Sendable, CustomStringConvertible {
+    public enum Code: String, ErrorCode {
         /// Milvus could not be reached (connection refused, DNS, TLS, reset), answered
         /// HTTP 5xx, or said it is not ready.
         case unavailable
@@ -26,10 +28,10 @@ public struct MilvusError: Error, Sendable, CustomStringConvertible {
         case invalidInput
         /// Milvus's answer could not be understood (not JSON, unexpected shape, too large).
         case invalidResponse
-
-        /// The code's name, for example `timeout`.
-        public var description: String { rawValue }
     }
+
+    /// `description` reads `Milvus <code> error: <message>`.
+    public static let subsystem = "Milvus"
 
     /// The kind of failure.
     public var code: Code
@@ -45,7 +47,4 @@ public struct MilvusError: Error, Sendable, CustomStringConvertible {
         self.message = message
         self.milvusCode = milvusCode
     }
-
-    /// One line for logs: the code and the message.
-    public var description: String { "Milvus \(code) error: \(message)" }
 }

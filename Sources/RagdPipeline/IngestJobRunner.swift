@@ -47,14 +47,12 @@ public final class IngestJobRunner {
         let jobs = try store.claimJobs(owner: owner, leaseSeconds: IngestLease.seconds, collection: ingestor.collection,
                                        limit: batchSize, partnerMaxBytes: Self.partnerMaxBytes)
         guard !jobs.isEmpty else { return false }
-        let requests = jobs.map { job in
-            IngestRequest(tenant: job.tenant, title: job.title, source: job.source, contentType: job.contentType,
-                          text: job.text, metadataJSON: job.metadataJSON, pages: job.pagesJSON.flatMap(PageMapJSON.decode))
-        }
         let progress: [((Int, Int) -> Void)?] = jobs.map { job in
             { done, total in try? self.store.setJobProgress(id: job.id, owner: owner, done: done, total: total) }
         }
-        for (job, outcome) in zip(jobs, ingestor.ingestBatch(requests, progress: progress)) {
+        // A claimed batch is always one tenant's jobs.
+        let outcomes = ingestor.ingestBatch(jobs.map(\.document), tenant: jobs[0].tenant, progress: progress)
+        for (job, outcome) in zip(jobs, outcomes) {
             switch outcome {
             case .success(let result):
                 try store.finishJob(id: job.id, owner: owner, documentID: result.document.id, duplicate: result.duplicate,

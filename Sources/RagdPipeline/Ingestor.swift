@@ -10,29 +10,6 @@ import RagdMilvus
 import RagdStore
 import RagdText
 
-/// A document to ingest: already extracted and normalized text plus its fields.
-public struct IngestRequest: Sendable {
-    public var tenant: String
-    public var title: String
-    public var source: String?
-    public var contentType: String
-    public var text: String
-    public var metadataJSON: String
-    /// For a PDF: where each page starts in `text`, so each chunk is stored with its pages.
-    public var pages: PageMap?
-
-    public init(tenant: String, title: String, source: String?, contentType: String, text: String, metadataJSON: String,
-                pages: PageMap? = nil) {
-        self.pages = pages
-        self.tenant = tenant
-        self.title = title
-        self.source = source
-        self.contentType = contentType
-        self.text = text
-        self.metadataJSON = metadataJSON
-    }
-}
-
 public struct IngestResult: Sendable {
     public var document: DocumentRecord
     /// True when the tenant already had this content; nothing new was stored.
@@ -75,9 +52,10 @@ public final class Ingestor {
 
     /// `progress(embedded, total)`, when given, hears after chunking and after each batch
     /// of `progressBatch` chunks is embedded (background jobs report it).
-    public func ingest(_ request: IngestRequest, progress: ((Int, Int) -> Void)? = nil) throws(PipelineError) -> IngestResult {
+    public func ingest(_ upload: UploadedDocument, tenant: String,
+                       progress: ((Int, Int) -> Void)? = nil) throws(PipelineError) -> IngestResult {
         do {
-            return try run(request, progress: progress)
+            return try run(upload, tenant: tenant, progress: progress)
         } catch {
             throw PipelineError.from(error)
         }
@@ -85,12 +63,12 @@ public final class Ingestor {
 
     static let progressBatch = 64
 
-    private func run(_ request: IngestRequest, progress: ((Int, Int) -> Void)?) throws -> IngestResult {
+    private func run(_ upload: UploadedDocument, tenant: String, progress: ((Int, Int) -> Void)?) throws -> IngestResult {
         var timings = StageTimings()
         cleanUpVectors(limit: 5)
         let owner = IngestLease.currentOwner()
         let document: NewDocument, chunks: [NewChunk]
-        switch try prepare(request, sha256: Self.sha256Hex(request.text), owner: owner, timings: &timings) {
+        switch try prepare(upload, tenant: tenant, sha256: Self.sha256Hex(upload.text), owner: owner, timings: &timings) {
         case .existing(let result): return result
         case .pending(let stored, let storedChunks): (document, chunks) = (stored, storedChunks)
         }
@@ -129,7 +107,7 @@ public final class Ingestor {
         return IngestResult(document: ready, duplicate: false, timings: timings)
     }
 
-    /// What `prepare` made of a request: the result for content the tenant already has,
+    /// What `prepare` made of an upload: the result for content the tenant already has,
     /// or the document and its chunks, now stored as pending under the caller's lease.
     private enum Preparation {
         case existing(IngestResult)
@@ -138,26 +116,26 @@ public final class Ingestor {
 
     /// Looks the content up (a duplicate, or a dead ingest's leftover to reclaim), chunks
     /// it and stores document and chunks as pending, for a single ingest and a batch alike.
-    private func prepare(_ request: IngestRequest, sha256: String, owner: String,
+    private func prepare(_ upload: UploadedDocument, tenant: String, sha256: String, owner: String,
                          timings: inout StageTimings) throws -> Preparation {
-        if let existing = try timings.measure("store", { try store.document(tenant: request.tenant, sha256: sha256) }),
+        if let existing = try timings.measure("store", { try store.document(tenant: tenant, sha256: sha256) }),
            let result = try resolveExisting(existing) {
             return .existing(result)
         }
-        let pieces = timings.measure("chunk") { chunker.chunks(of: request.text) }
+        let pieces = timings.measure("chunk") { chunker.chunks(of: upload.text) }
         guard !pieces.isEmpty else { throw PipelineError(.invalidInput, "the document has no text to index") }
-        let document = NewDocument(id: Identifier.uuid(), tenant: request.tenant, title: request.title, source: request.source,
-                                   contentType: request.contentType, sha256: sha256, metadataJSON: request.metadataJSON,
-                                   byteSize: request.text.utf8.count, pageCount: request.pages?.pageCount)
+        let document = NewDocument(id: Identifier.uuid(), tenant: tenant, title: upload.title, source: upload.source,
+                                   contentType: upload.contentType, sha256: sha256, metadataJSON: upload.metadataJSON,
+                                   byteSize: upload.text.utf8.count, pageCount: upload.pages?.pageCount)
         let chunks = pieces.map { piece in
             NewChunk(id: Identifier.uuid(), ordinal: piece.ordinal, text: piece.text,
-                     pages: request.pages?.pages(start: piece.start, end: piece.end).map { PageRange(start: $0.first, end: $0.last) })
+                     pages: upload.pages?.pages(start: piece.start, end: piece.end).map { PageRange(start: $0.first, end: $0.last) })
         }
         guard try timings.measure("store", {
             try store.insertPending(document, chunks: chunks, owner: owner, leaseSeconds: IngestLease.seconds, collection: collection)
         }) else {
             // Another request stored the same content between our check and our insert.
-            guard let existing = try store.document(tenant: request.tenant, sha256: sha256),
+            guard let existing = try store.document(tenant: tenant, sha256: sha256),
                   let result = try resolveExisting(existing) else {
                 throw PipelineError(.conflict, "the same content is being ingested by another request")
             }
@@ -179,12 +157,11 @@ public final class Ingestor {
     /// their own before anything is stored (no text) and content the tenant already has
     /// (or that an earlier document of the batch has: a duplicate of it) are answered
     /// alone. `progress[i]`, when given, hears document i's chunks embedded.
-    /// Returns one result per request, in order.
-    public func ingestBatch(_ requests: [IngestRequest], progress: [((Int, Int) -> Void)?] = [])
+    /// Returns one result per upload, in order.
+    public func ingestBatch(_ uploads: [UploadedDocument], tenant: String, progress: [((Int, Int) -> Void)?] = [])
         -> [Result<IngestResult, PipelineError>] {
-        var results = [Result<IngestResult, PipelineError>?](repeating: nil, count: requests.count)
-        guard let tenant = requests.first?.tenant else { return [] }
-        precondition(requests.allSatisfy { $0.tenant == tenant }, "a batch belongs to one tenant")
+        var results = [Result<IngestResult, PipelineError>?](repeating: nil, count: uploads.count)
+        guard !uploads.isEmpty else { return [] }
         struct Prepared {
             var index: Int
             var document: NewDocument
@@ -193,18 +170,18 @@ public final class Ingestor {
         }
         var timings = StageTimings()
         var prepared: [Prepared] = []
-        var firstBySHA: [String: Int] = [:]  // sha256 -> index of the request that ingests it
+        var firstBySHA: [String: Int] = [:]  // sha256 -> index of the upload that ingests it
         var aliases: [(index: Int, of: Int)] = []
         let owner = IngestLease.currentOwner()
         cleanUpVectors(limit: 5)
-        for (index, request) in requests.enumerated() {
+        for (index, upload) in uploads.enumerated() {
             do {
-                let sha256 = Self.sha256Hex(request.text)
+                let sha256 = Self.sha256Hex(upload.text)
                 if let first = firstBySHA[sha256] {
                     aliases.append((index, first))
                     continue
                 }
-                switch try prepare(request, sha256: sha256, owner: owner, timings: &timings) {
+                switch try prepare(upload, tenant: tenant, sha256: sha256, owner: owner, timings: &timings) {
                 case .existing(let result):
                     results[index] = .success(result)
                 case .pending(let document, let chunks):
@@ -267,10 +244,9 @@ public final class Ingestor {
                 // refuses) must not fail the others for good: each is tried alone.
                 if PipelineError.from(error).code == .invalidInput, prepared.count > 1 {
                     for item in prepared {
-                        let request = requests[item.index]
                         let report = item.index < progress.count ? progress[item.index] : nil
                         do throws(PipelineError) {
-                            results[item.index] = .success(try ingest(request, progress: report))
+                            results[item.index] = .success(try ingest(uploads[item.index], tenant: tenant, progress: report))
                         } catch {
                             results[item.index] = .failure(error)
                         }

@@ -1,11 +1,13 @@
+import RagdCore
+
 /// An error from the PostgreSQL client.
 ///
 /// The message never carries the password or the connection string: libpq's own text is
 /// passed through a redactor that removes every form of the password found in the URL.
 /// Host and port may appear (they help an operator and are not secret).
-public struct PostgresError: Error, Sendable, CustomStringConvertible {
+public struct PostgresError: CodedError {
     /// What kind of failure this is.
-    public enum Code: String, Hashable, Sendable, CustomStringConvertible {
+    public enum Code: String, ErrorCode {
         /// The URL cannot be parsed by libpq or is not a `postgres://` URL.
         case invalidURL
         /// Connecting failed, or the connection broke while a query was in flight.
@@ -17,10 +19,11 @@ public struct PostgresError: Error, Sendable, CustomStringConvertible {
         case query
         /// A bind parameter cannot be sent (for example it contains a NUL byte).
         case invalidParameter
-
-        /// The code's name, for example `timeout`.
-        public var description: String { rawValue }
     }
+
+    /// `description` reads `PostgreSQL <code> error [<SQLSTATE>]: <message>`, without the
+    /// brackets when there is no SQLSTATE.
+    public static let subsystem = "PostgreSQL"
 
     /// The kind of failure.
     public var code: Code
@@ -43,9 +46,6 @@ public struct PostgresError: Error, Sendable, CustomStringConvertible {
 
     /// One line for logs: the code, the SQLSTATE if any, and the message.
     public var description: String {
-        if let sqlState {
-            return "PostgreSQL \(code) error [\(sqlState)]: \(message)"
-        }
-        return "PostgreSQL \(code) error: \(message)"
+        "\(Self.subsystem) \(code) error\(sqlState.map { " [\($0)]" } ?? ""): \(message)"
     }
 }

@@ -1,3 +1,5 @@
+import RagdCore
+
 /// A failure of a call to a model provider (chat, embeddings, rerank), as the shared
 /// provider layer classifies it. Messages name the provider by kind and host (for example
 /// "reranker at tei:8080 answered 401"), never the API key or URL user info; provider
@@ -6,9 +8,9 @@
 ///
 /// The chat client and the reranker report it as it is (`LLMError` is this type); the
 /// embedder turns it into its own `EmbeddingError`, whose callers know other embedders too.
-public struct ProviderError: Error, Sendable, CustomStringConvertible {
+public struct ProviderError: CodedError {
     /// What kind of failure this is.
-    public enum Code: String, Hashable, Sendable, CustomStringConvertible {
+    public enum Code: String, ErrorCode {
         /// The provider refused the credentials (401 or 403); not retried.
         case unauthorized
         /// The provider answered 429, also after the retries.
@@ -29,10 +31,10 @@ public struct ProviderError: Error, Sendable, CustomStringConvertible {
         case aborted
         /// The client was set up with unusable settings (URL, timeouts, retries).
         case invalidConfiguration
-
-        /// The code's name, for example `rateLimited`.
-        public var description: String { rawValue }
     }
+
+    /// `description` reads `provider <code> error: <message>`.
+    public static let subsystem = "provider"
 
     /// The kind of failure.
     public var code: Code
@@ -54,7 +56,4 @@ public struct ProviderError: Error, Sendable, CustomStringConvertible {
         self.afterFirstToken = afterFirstToken
         self.attempts = attempts
     }
-
-    /// One line for logs: the code and the message.
-    public var description: String { "provider \(code) error: \(message)" }
 }

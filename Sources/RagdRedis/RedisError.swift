@@ -1,7 +1,9 @@
+import RagdCore
+
 /// An error from the Redis client. The message never carries the password or the URL.
-public struct RedisError: Error, Sendable, CustomStringConvertible {
+public struct RedisError: CodedError {
     /// What kind of failure this is.
-    public enum Code: String, Hashable, Sendable, CustomStringConvertible {
+    public enum Code: String, ErrorCode {
         /// The URL cannot be parsed.
         case invalidURL
         /// The URL asks for something this client does not do yet (for example `rediss://`).
@@ -17,10 +19,10 @@ public struct RedisError: Error, Sendable, CustomStringConvertible {
         case reply
         /// The server's answer had an unexpected shape.
         case protocolError
-
-        /// The code's name, for example `timeout`.
-        public var description: String { rawValue }
     }
+
+    /// `description` reads `Redis <code> error: <message>`.
+    public static let subsystem = "Redis"
 
     /// The kind of failure.
     public var code: Code
@@ -32,7 +34,4 @@ public struct RedisError: Error, Sendable, CustomStringConvertible {
         self.code = code
         self.message = message
     }
-
-    /// One line for logs: the code and the message.
-    public var description: String { "Redis \(code) error: \(message)" }
 }

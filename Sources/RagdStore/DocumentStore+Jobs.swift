@@ -21,36 +21,18 @@ public struct JobRecord: Sendable, Equatable {
 public struct ClaimedJob: Sendable {
     public var id: String
     public var tenant: String
-    public var title: String
-    public var source: String?
-    public var contentType: String
-    public var text: String
-    public var metadataJSON: String
     public var attempts: Int
-    /// A PDF's page map as JSON (see `PageMapJSON` in RagdPipeline), or nil.
-    public var pagesJSON: String? = nil
+    public var document: UploadedDocument
 }
 
 /// A background ingest to queue: an upload already extracted and validated.
 public struct NewJob: Sendable {
     public var id: String
-    public var title: String
-    public var source: String?
-    public var contentType: String
-    public var text: String
-    public var metadataJSON: String
-    /// A PDF's page map as JSON (see `PageMapJSON` in RagdPipeline), or nil.
-    public var pagesJSON: String?
+    public var document: UploadedDocument
 
-    public init(id: String, title: String, source: String?, contentType: String, text: String, metadataJSON: String,
-                pagesJSON: String? = nil) {
+    public init(id: String, document: UploadedDocument) {
         self.id = id
-        self.title = title
-        self.source = source
-        self.contentType = contentType
-        self.text = text
-        self.metadataJSON = metadataJSON
-        self.pagesJSON = pagesJSON
+        self.document = document
     }
 }
 
@@ -63,14 +45,15 @@ extension DocumentStore {
         """
 
     /// Queues an ingest for the tenant, for the workers indexing into Milvus `collection`.
-    /// The job's `pagesJSON` (a PDF's page map, migration 6) is kept with the text until
+    /// The document's page map (a PDF's, migration 6) is kept with the text, as JSON, until
     /// the job is done.
     public func enqueueJob(_ job: NewJob, tenant: String, collection: String) throws -> JobRecord {
         let result = try run("""
             INSERT INTO ingest_jobs (id, tenant, collection, state, title, source, content_type, body, metadata, pages)
             VALUES ($1::uuid, $2, $8, 'queued', $3, $4, $5, $6, $7::jsonb, $9::jsonb)
             RETURNING \(Self.jobColumns)
-            """, [job.id, tenant, job.title, job.source, job.contentType, job.text, job.metadataJSON, collection, job.pagesJSON])
+            """, [job.id, tenant, job.document.title, job.document.source, job.document.contentType, job.document.text,
+                  job.document.metadataJSON, collection, job.document.pages.map(PageMapJSON.encode)])
         guard let stored = result.jobs.first else { throw StoreError(.other, "PostgreSQL: the job was not stored") }
         return stored
     }
@@ -113,10 +96,7 @@ extension DocumentStore {
                 FOR UPDATE SKIP LOCKED LIMIT 1)
             RETURNING id::text, tenant, title, source, content_type, body, metadata::text, attempts, pages::text
             """, [owner, String(leaseSeconds), collection])
-        guard result.rowCount == 1 else { return nil }
-        return ClaimedJob(id: result[0, 0] ?? "", tenant: result[0, 1] ?? "", title: result[0, 2] ?? "", source: result[0, 3],
-                          contentType: result[0, 4] ?? "text/plain", text: result[0, 5] ?? "", metadataJSON: result[0, 6] ?? "{}",
-                          attempts: Int(result[0, 7] ?? "") ?? 1, pagesJSON: result[0, 8])
+        return result.claimedJobs.first
     }
 
     /// Claims a batch: the oldest due job of `collection` (as `claimJob`), and with it up
@@ -153,11 +133,8 @@ extension DocumentStore {
             if firstA != firstB { return firstA }
             return (result[a, 9] ?? "", result[a, 0] ?? "") < (result[b, 9] ?? "", result[b, 0] ?? "")
         }
-        return rows.map { row in
-            ClaimedJob(id: result[row, 0] ?? "", tenant: result[row, 1] ?? "", title: result[row, 2] ?? "", source: result[row, 3],
-                       contentType: result[row, 4] ?? "text/plain", text: result[row, 5] ?? "", metadataJSON: result[row, 6] ?? "{}",
-                       attempts: Int(result[row, 7] ?? "") ?? 1, pagesJSON: result[row, 8])
-        }
+        let jobs = result.claimedJobs
+        return rows.map { jobs[$0] }
     }
 
     /// Running jobs owned by processes of `host` (the caller checks which are dead).
@@ -221,6 +198,16 @@ extension DocumentStore {
 }
 
 extension PostgresResult {
+    /// Rows of `claimJob` and `claimJobs`: id, tenant, title, source, content_type, body,
+    /// metadata, attempts, pages (a page map that does not decode is left out).
+    var claimedJobs: [ClaimedJob] {
+        rows.map { row in
+            ClaimedJob(id: row[0] ?? "", tenant: row[1] ?? "", attempts: Int(row[7] ?? "") ?? 1, document: UploadedDocument(
+                title: row[2] ?? "", source: row[3], contentType: row[4] ?? "text/plain", text: row[5] ?? "",
+                metadataJSON: row[6] ?? "{}", pages: row[8].flatMap(PageMapJSON.decode)))
+        }
+    }
+
     var jobs: [JobRecord] {
         rows.map { row in
             JobRecord(id: row[0] ?? "", tenant: row[1] ?? "", state: row[2] ?? "", title: row[3] ?? "", documentID: row[4],

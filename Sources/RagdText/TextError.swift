@@ -1,9 +1,11 @@
+import RagdCore
+
 /// An error from reading, decoding or parsing a document. The message describes the
 /// input's problem (a byte offset, a missing boundary) and never quotes request content
 /// beyond short, printable names such as a media type.
 public struct TextError: Error, Sendable, Equatable, CustomStringConvertible {
     /// What kind of failure this is.
-    public enum Code: String, Hashable, Sendable, CustomStringConvertible {
+    public enum Code: String, ErrorCode {
         /// The bytes are not well-formed UTF-8; `byteOffset` says where (HTTP 400).
         case invalidUTF8
         /// The media type is not one ragd can turn into text (HTTP 415).
@@ -23,9 +25,6 @@ public struct TextError: Error, Sendable, Equatable, CustomStringConvertible {
         case extractorFailed
         /// A caller passed an unusable setting, e.g. a chunk overlap not below the size.
         case invalidArgument
-
-        /// The code's name, for example `invalidUTF8`.
-        public var description: String { rawValue }
     }
 
     /// The kind of failure.

@@ -185,8 +185,9 @@ final class IngestThroughputTests {
     @Test func aBatchOfJobsIsClaimedFromOneTenantOnce() throws {
         // One transaction each, so that they are queued in this order (now() differs).
         func queue(_ title: String, tenant: String = "a", collection: String = "c", bytes: Int = 10) throws {
-            _ = try store.enqueueJob(NewJob(id: Identifier.uuid(), title: title, source: nil, contentType: "text/plain",
-                                            text: String(repeating: "x", count: bytes), metadataJSON: "{}"),
+            _ = try store.enqueueJob(NewJob(id: Identifier.uuid(), document: UploadedDocument(
+                                         title: title, source: nil, contentType: "text/plain",
+                                         text: String(repeating: "x", count: bytes), metadataJSON: "{}")),
                                      tenant: tenant, collection: collection)
         }
         try queue("a1")
@@ -198,15 +199,15 @@ final class IngestThroughputTests {
         try queue("a-other-collection", collection: "d")
 
         let first = try store.claimJobs(owner: Self.owner, leaseSeconds: 60, collection: "c", limit: 3, partnerMaxBytes: 1000)
-        #expect(first.map(\.title) == ["a1", "a2", "a3"])
+        #expect(first.map(\.document.title) == ["a1", "a2", "a3"])
         // A concurrent runner skips the claimed rows; a big job joins no batch but leads its own.
         let otherConnection = try PostgresConnection(url: database.url)
         defer { otherConnection.close() }
         let second = try DocumentStore(connection: otherConnection)
             .claimJobs(owner: "other/2/2", leaseSeconds: 60, collection: "c", limit: 8, partnerMaxBytes: 1000)
-        #expect(second.map(\.title) == ["b1"])
+        #expect(second.map(\.document.title) == ["b1"])
         let third = try store.claimJobs(owner: Self.owner, leaseSeconds: 60, collection: "c", limit: 8, partnerMaxBytes: 1000)
-        #expect(third.map(\.title) == ["a-big", "a4"])
+        #expect(third.map(\.document.title) == ["a-big", "a4"])
         #expect(try store.claimJobs(owner: Self.owner, leaseSeconds: 60, collection: "c", limit: 8, partnerMaxBytes: 1000).isEmpty)
         let running = try store.connection.query(
             "SELECT count(*) FROM ingest_jobs WHERE collection = 'c' AND state = 'running' AND attempts = 1")[0, 0]

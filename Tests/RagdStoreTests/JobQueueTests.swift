@@ -16,8 +16,8 @@ final class JobQueueTests {
     init() throws { fixture = try MigratedStore() }
 
     static func job(_ id: String = Identifier.uuid(), title: String) -> NewJob {
-        NewJob(id: id, title: title, source: title + ".md", contentType: "text/markdown", text: "text of " + title,
-               metadataJSON: "{\"batch\": 1}")
+        NewJob(id: id, document: UploadedDocument(title: title, source: title + ".md", contentType: "text/markdown",
+                                                  text: "text of " + title, metadataJSON: "{\"batch\": 1}"))
     }
 
     func count(_ tenant: String) throws -> Int {
