@@ -23,7 +23,8 @@ public struct SearchHit: Sendable, Equatable {
     public var source: String?
     public var ordinal: Int
     public var text: String
-    /// The fused (weighted) RRF score, or the single leg's in vector/keyword mode.
+    /// The fused (weighted) RRF score, with the document rankings' shares in hybrid
+    /// mode, or the single leg's in vector/keyword mode.
     public var score: Double
     /// 1-based rank in the vector leg and in the keyword leg; nil where absent.
     public var vectorRank: Int?

@@ -60,4 +60,41 @@ struct InProcessSearchTests {
         #expect(app.send("DELETE", "/v1/documents/\(id)", token: token).status == 204)
         #expect(app.send("GET", "/v1/documents/\(id)", token: token).status == 404)
     }
+
+    /// Hybrid search ranks the tenant's documents by title and by whole text and lets
+    /// those ranks re-order the chunks: a page titled with the question's words wins over
+    /// a page that only repeats them, which the chunk legs alone rank first.
+    @Test func documentRankingsByTitleReorderHybridResults() throws {
+        let app = try InProcessApp()
+        let chunkLegsOnly = try InProcessApp(overrides: ["SEARCH_TITLE_WEIGHT": "0", "SEARCH_SECTION_WEIGHT": "0"])
+        let connection = try PostgresConnection(url: app.settings.databaseURL.reveal())
+        _ = try Migrations.run(on: connection)
+        connection.close()
+        let tenant = "inproc-" + Identifier.uuid().prefix(8)
+        let token = try InProcessApp.token(tenant: tenant, scopes: [AuthScope.documentsRead, AuthScope.documentsWrite])
+        func ingest(_ title: String, _ text: String) throws -> String {
+            let created = app.sendJSON("POST", "/v1/documents", token: token, #"{"title": "\#(title)", "text": "\#(text)"}"#)
+            #expect(created.status == 201)
+            return try #require(try created.jsonObject()["id"] as? String)
+        }
+        let titled = try ingest("Tide tables", "Printed every spring for the coast guard, with the harbour times.")
+        let repeating = try ingest("Shipping notes",
+                                   "Tide tables, tide tables: the tide tables of the port list tide times and tables of tides.")
+        defer {
+            for id in [titled, repeating] { _ = app.send("DELETE", "/v1/documents/\(id)", token: token) }
+        }
+        func search(_ app: InProcessApp) throws -> (first: String?, stages: Set<String>) {
+            let found = app.sendJSON("POST", "/v1/search", token: token, #"{"query": "tide tables", "top_k": 2}"#)
+            #expect(found.status == 200)
+            let body = try found.jsonObject()
+            let results = try #require(body["results"] as? [[String: Any]])
+            return (results.first?["document_id"] as? String, Set((body["timings"] as? [String: Any] ?? [:]).keys))
+        }
+        let legsOnly = try search(chunkLegsOnly)
+        #expect(legsOnly.first == repeating, "the chunk legs rank the page that repeats the words first")
+        #expect(!legsOnly.stages.contains("documents"))
+        let withDocuments = try search(app)
+        #expect(withDocuments.first == titled, "the title ranking lifts the titled page")
+        #expect(withDocuments.stages.contains("documents"))
+    }
 }

@@ -35,7 +35,8 @@ struct InProcessApp {
 
     /// `servicesDown`: every backend at an address where nothing listens, whatever the
     /// environment says (what a worker sees while PostgreSQL, Redis and Milvus are down).
-    init(servicesDown: Bool = false) throws {
+    /// `overrides`: more settings, applied last.
+    init(servicesDown: Bool = false, overrides: [String: String] = [:]) throws {
         let process = servicesDown ? [:] : ProcessInfo.processInfo.environment
         var environment = [
             "SECRET_KEY": Self.secret, "ENV_FILE": "",
@@ -52,6 +53,7 @@ struct InProcessApp {
             environment["MILVUS_PORT"] = "1"
             environment["MILVUS_MANAGEMENT_PORT"] = "1"
         }
+        environment.merge(overrides) { $1 }
         settings = try Settings.load(environment: environment)
         responder = RagdApplication.responder(settings: settings, pool: NoPool(), api: try APIContext(settings: settings))
     }
