@@ -1,4 +1,3 @@
-import Foundation
 import RagdCore
 import RagdPostgres
 import RagdStore
@@ -38,21 +37,8 @@ final class DocumentKeywordTests {
 
     /// Document ids by the textbook BM25 of `query` over `texts`, best first (ties by id).
     static func expectedRanking(_ texts: [String: String], query: String) -> [String] {
-        let documents = texts.mapValues { SearchTokenizer.termFrequencies($0) }
-        let n = Double(documents.count)
-        let average = max(Double(documents.values.reduce(0) { $0 + $1.length }) / n, 1)
-        var scores: [String: Double] = [:]
-        for term in SearchTokenizer.queryTerms(query) {
-            let df = Double(documents.values.filter { $0.counts[term] != nil }.count)
-            guard df > 0 else { continue }
-            let idf = log(1 + (n - df + 0.5) / (df + 0.5))
-            for (id, document) in documents {
-                guard let tf = document.counts[term].map(Double.init) else { continue }
-                let norm = 1 - DocumentStore.bm25B + DocumentStore.bm25B * Double(document.length) / average
-                scores[id, default: 0] += idf * tf * (DocumentStore.bm25K1 + 1) / (tf + DocumentStore.bm25K1 * norm)
-            }
-        }
-        return scores.sorted { $0.value != $1.value ? $0.value > $1.value : $0.key < $1.key }.map(\.key)
+        KeywordIndexTests.expectedScores(corpus: texts, query: query)
+            .sorted { $0.value != $1.value ? $0.value > $1.value : $0.key < $1.key }.map(\.key)
     }
 
     let corpus: [(title: String, lines: [String])] = [
