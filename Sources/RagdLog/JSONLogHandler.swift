@@ -88,34 +88,38 @@ public struct JSONLogLine {
 
     public init(level: Logger.Level, label: String, message: String) {
         bytes.reserveCapacity(320)
-        bytes.append(contentsOf: #"{"ts":"#.utf8)
-        JSONText.appendQuoted(Clock.iso8601Now().utf8, to: &bytes)
-        bytes.append(contentsOf: #","level":"#.utf8)
+        // The timestamp has only digits and `-:T.Z`: nothing to escape.
+        appendRaw(#"{"ts":""#)
+        Clock.appendISO8601Now(to: &bytes)
+        appendRaw(#"","level":"#)
         JSONText.appendQuoted(level.rawValue.utf8, to: &bytes)
-        bytes.append(contentsOf: #","logger":"#.utf8)
+        appendRaw(#","logger":"#)
         JSONText.appendQuoted(label.utf8, to: &bytes)
-        bytes.append(contentsOf: #","pid":"#.utf8)
-        bytes.append(contentsOf: String(ProcessID.current).utf8)
-        bytes.append(contentsOf: #","msg":"#.utf8)
+        appendRaw(#","pid":"#)
+        JSONText.appendInteger(Int(ProcessID.current), to: &bytes)
+        appendRaw(#","msg":"#)
         JSONText.appendQuoted(message.utf8, to: &bytes)
     }
 
     // Fields go out in the order they are added; `JSONLogHandler` sorts metadata by key,
-    // so a caller that wants the handler's line adds them in key order.
+    // so a caller that wants the handler's line adds them in key order. Keys are literals
+    // (`StaticString`): their bytes are at hand without making a String.
 
-    public mutating func append(_ key: String, _ value: String) {
+    public mutating func append(_ key: StaticString, _ value: String) {
         appendKey(key)
         JSONText.appendQuoted(value.utf8, to: &bytes)
     }
 
-    public mutating func append(_ key: String, _ value: Int) {
+    public mutating func append(_ key: StaticString, _ value: Int) {
         appendKey(key)
-        bytes.append(contentsOf: String(value).utf8)
+        JSONText.appendInteger(value, to: &bytes)
     }
 
-    /// A number as the handler writes a Double (not finite: its description, quoted).
-    public mutating func append(_ key: String, _ value: Double) {
+    /// A number as the handler writes a Double (`String(value)`; not finite: its
+    /// description, quoted).
+    public mutating func append(_ key: StaticString, _ value: Double) {
         appendKey(key)
+        if Self.appendThousandths(value, to: &bytes) { return }
         if value.isFinite {
             bytes.append(contentsOf: String(value).utf8)
         } else {
@@ -123,10 +127,53 @@ public struct JSONLogLine {
         }
     }
 
+    /// Writes `value` exactly as `String(value)` does when it is a whole number of
+    /// thousandths from 0 up to 10^9 (the access log's milliseconds, rounded to
+    /// microseconds), and returns false (writing nothing) for any other value.
+    ///
+    /// Why this is the same text: `String(value)` writes the shortest decimal that reads
+    /// back as `value`, in plain notation below 2^53. `value` is the double nearest to
+    /// k/1000, and below 10^9 doubles are far closer together than 0.001, so no other
+    /// decimal with at most three fraction digits reads back as it, and none with fewer
+    /// digits does unless it is k/1000 with trailing zeros dropped, which is what is
+    /// written (at least one fraction digit, as `12.0`).
+    static func appendThousandths(_ value: Double, to out: inout [UInt8]) -> Bool {
+        // NaN fails the comparison; -0.0 (written "-0.0") fails the sign test.
+        guard value.sign == .plus, value < 1e9 else { return false }
+        let scaled = (value * 1000).rounded()
+        guard scaled / 1000 == value else { return false }
+        let thousandths = Int(scaled)
+        JSONText.appendInteger(thousandths / 1000, to: &out)
+        out.append(UInt8(ascii: "."))
+        var fraction = thousandths % 1000
+        guard fraction > 0 else {
+            out.append(UInt8(ascii: "0"))
+            return true
+        }
+        var divisor = 100
+        while fraction > 0 {
+            out.append(UInt8(ascii: "0") + UInt8(fraction / divisor))
+            fraction %= divisor
+            divisor /= 10
+        }
+        return true
+    }
+
     mutating func appendKey(_ key: String) {
         bytes.append(UInt8(ascii: ","))
         JSONText.appendQuoted(key.utf8, to: &bytes)
         bytes.append(UInt8(ascii: ":"))
+    }
+
+    private mutating func appendKey(_ key: StaticString) {
+        bytes.append(UInt8(ascii: ","))
+        key.withUTF8Buffer { JSONText.appendQuoted($0, to: &bytes) }
+        bytes.append(UInt8(ascii: ":"))
+    }
+
+    /// Appends JSON text as it is.
+    private mutating func appendRaw(_ text: StaticString) {
+        text.withUTF8Buffer { bytes.append(contentsOf: $0) }
     }
 
     /// The line as it would be written, without its newline (for tests).
