@@ -183,24 +183,31 @@ public final class FastCGIServer: @unchecked Sendable {
     /// Header fields are in the order nginx sent them.
     static func makeRequest(_ envp: FCGX_ParamArray?) -> (request: Request, contentLength: Int) {
         var method: String?, requestURI: String?, documentURI: String?, queryString: String?
-        var remoteAddress: String?, contentLength: String?, requestIDParam: String?
+        var remoteAddress: String?, contentLength: String?, requestID: String?
         var count = 0
         if let envp { while envp[count] != nil { count += 1 } }
         // The params that become header fields, kept as bytes until duplicates are known.
         let headers = withUnsafeTemporaryAllocation(of: HeaderParam.self, capacity: max(count, 1)) { found in
             var found = found.baseAddress!, kept = 0
             for index in 0..<count {
-                let entry = envp![index]!
-                let param = UnsafeRawBufferPointer(start: entry, count: strlen(entry))
-                // Split at the first "=" byte ("=" is ASCII, never part of a multi-byte sequence).
-                guard let equals = param.firstIndex(of: UInt8(ascii: "=")) else { continue }
-                let name = UnsafeRawBufferPointer(rebasing: param[..<equals])
-                let value = UnsafeRawBufferPointer(rebasing: param[(equals + 1)...])
-                guard !name.contains(where: { $0 >= 0x80 }) else {
+                let entry = UnsafeRawPointer(envp![index]!).assumingMemoryBound(to: UInt8.self)
+                // Split at the first "=" byte ("=" is ASCII, never part of a multi-byte
+                // sequence), noting on the way whether the name is ASCII (one pass, no String).
+                var equals = 0, nameBits: UInt8 = 0
+                while entry[equals] != UInt8(ascii: "=") {
+                    if entry[equals] == 0 { break }
+                    nameBits |= entry[equals]
+                    equals += 1
+                }
+                guard entry[equals] == UInt8(ascii: "=") else { continue }
+                let name = UnsafeRawBufferPointer(start: entry, count: equals)
+                let value = UnsafeRawBufferPointer(start: entry + equals + 1, count: strlen(entry + equals + 1))
+                guard nameBits < 0x80 else {
                     // Not ASCII (nginx never sends such names): the String rules, as before.
                     let text = String(decoding: name, as: UTF8.self)
                     if text.hasPrefix("HTTP_") || text == "CONTENT_TYPE" || text == "CONTENT_LENGTH" {
-                        (found + kept).initialize(to: HeaderParam(name: name, value: value, isHTTP: text.hasPrefix("HTTP_")))
+                        (found + kept).initialize(to: HeaderParam(name: name, value: value, isHTTP: text.hasPrefix("HTTP_"),
+                                                                  isASCII: false))
                         kept += 1
                     }
                     continue
@@ -213,16 +220,16 @@ public final class FastCGIServer: @unchecked Sendable {
                 case 11 where Self.equal(name, "REMOTE_ADDR"): remoteAddress = Self.text(value)
                 case 12 where Self.equal(name, "CONTENT_TYPE"), 14 where Self.equal(name, "CONTENT_LENGTH"):
                     if name.count == 14 { contentLength = Self.text(value) }
-                    (found + kept).initialize(to: HeaderParam(name: name, value: value, isHTTP: false))
+                    (found + kept).initialize(to: HeaderParam(name: name, value: value, isHTTP: false, isASCII: true))
                     kept += 1
                 case 5... where Self.equal(UnsafeRawBufferPointer(rebasing: name[..<5]), "HTTP_"):
-                    (found + kept).initialize(to: HeaderParam(name: name, value: value, isHTTP: true))
+                    (found + kept).initialize(to: HeaderParam(name: name, value: value, isHTTP: true, isASCII: true))
                     kept += 1
                 default:
                     continue
                 }
             }
-            return Self.headers(UnsafeBufferPointer(start: found, count: kept), requestID: &requestIDParam)
+            return Self.headers(UnsafeBufferPointer(start: found, count: kept), requestID: &requestID)
         }
         // REQUEST_URI is the raw target (still percent-encoded); DOCUMENT_URI is nginx's
         // decoded form, used only when REQUEST_URI is missing.
@@ -241,7 +248,7 @@ public final class FastCGIServer: @unchecked Sendable {
             query: query,
             headers: headers,
             remoteAddress: remoteAddress ?? "",
-            requestID: RequestID.sanitize(requestIDParam) ?? RequestID.generate())
+            requestID: requestID ?? RequestID.generate())
         return (request, Int(contentLength ?? "") ?? 0)
     }
 
@@ -251,19 +258,26 @@ public final class FastCGIServer: @unchecked Sendable {
         var name: UnsafeRawBufferPointer
         var value: UnsafeRawBufferPointer
         var isHTTP: Bool
+        /// Whether `name` is ASCII (then it is compared and converted byte-wise).
+        var isASCII: Bool
     }
 
     /// The header fields of `params`, in order, each name once (its last value);
-    /// `requestID` gets `HTTP_X_REQUEST_ID`'s value.
+    /// `requestID` gets `HTTP_X_REQUEST_ID`'s value when `RequestID.sanitize` accepts it.
     private static func headers(_ params: UnsafeBufferPointer<HeaderParam>, requestID: inout String?) -> HTTPHeaders {
         var headers = HTTPHeaders()
+        headers.reserveCapacity(params.count)
         for (index, param) in params.enumerated() {
             // A later param of the same name replaces this one (the dictionary's rule).
-            if params[(index + 1)...].contains(where: { sameName($0.name, param.name) }) { continue }
+            if params[(index + 1)...].contains(where: { sameName($0, param) }) { continue }
             if !param.isHTTP && param.value.isEmpty { continue }
             let value = text(param.value)
-            if param.isHTTP && equal(param.name, "HTTP_X_REQUEST_ID") { requestID = value }
-            headers.add(headerName(param.name, dropHTTP: param.isHTTP), value)
+            if param.isHTTP && param.isASCII && equal(param.name, "HTTP_X_REQUEST_ID") {
+                // Checked on the bytes: what it accepts is ASCII, so the String is the same.
+                if RequestID.isAcceptable(param.value.assumingMemoryBound(to: UInt8.self)) { requestID = value }
+            }
+            headers.add(param.isASCII ? headerName(param.name, dropHTTP: param.isHTTP) : nonASCIIHeaderName(param.name, dropHTTP: param.isHTTP),
+                        value)
         }
         return headers
     }
@@ -275,12 +289,13 @@ public final class FastCGIServer: @unchecked Sendable {
         bytes.count == literal.utf8CodeUnitCount && memcmp(bytes.baseAddress!, literal.utf8Start, bytes.count) == 0
     }
 
-    /// Param names compared as the dictionary keyed by String did.
-    private static func sameName(_ a: UnsafeRawBufferPointer, _ b: UnsafeRawBufferPointer) -> Bool {
-        if !a.contains(where: { $0 >= 0x80 }) && !b.contains(where: { $0 >= 0x80 }) {
-            return a.count == b.count && (a.isEmpty || memcmp(a.baseAddress!, b.baseAddress!, a.count) == 0)
+    /// Param names compared as the dictionary keyed by String did: byte-wise when both are
+    /// ASCII (String equality is then byte equality), by the String rules otherwise.
+    private static func sameName(_ a: HeaderParam, _ b: HeaderParam) -> Bool {
+        if a.isASCII && b.isASCII {
+            return a.name.count == b.name.count && (a.name.isEmpty || memcmp(a.name.baseAddress!, b.name.baseAddress!, a.name.count) == 0)
         }
-        return String(decoding: a, as: UTF8.self) == String(decoding: b, as: UTF8.self)
+        return String(decoding: a.name, as: UTF8.self) == String(decoding: b.name, as: UTF8.self)
     }
 
     /// The bytes as a String; invalid UTF-8 is repaired as `String(cString:)` would.
@@ -302,15 +317,10 @@ public final class FastCGIServer: @unchecked Sendable {
 }
 
 /// `HTTP_X_REQUEST_ID` -> `x-request-id`: the header name nginx turned into a param name
-/// (`dropHTTP` false: `CONTENT_TYPE` -> `content-type`).
+/// (`dropHTTP` false: `CONTENT_TYPE` -> `content-type`), for an ASCII `param`.
 private func headerName(_ param: UnsafeRawBufferPointer, dropHTTP: Bool) -> String {
-    guard !param.contains(where: { $0 >= 0x80 }) else {
-        // Not ASCII (nginx drops such header names by default): the String rules, as before.
-        let text = String(decoding: param, as: UTF8.self)
-        return String(dropHTTP ? String(text.dropFirst(5)) : text).replacingUnderscores().lowercased()
-    }
-    // ASCII: map bytes directly.
     let name = UnsafeRawBufferPointer(rebasing: param[(dropHTTP ? 5 : 0)...])
+    if let known = knownHeaderName(name) { return known }
     return String(unsafeUninitializedCapacity: name.count) { out in
         for (index, byte) in name.enumerated() {
             switch byte {
@@ -321,6 +331,38 @@ private func headerName(_ param: UnsafeRawBufferPointer, dropHTTP: Bool) -> Stri
         }
         return name.count
     }
+}
+
+/// The header names most requests carry, ready-made: the same Strings the byte mapping of
+/// `headerName` makes, without making them per request.
+private func knownHeaderName(_ name: UnsafeRawBufferPointer) -> String? {
+    func equal(_ literal: StaticString) -> Bool {
+        name.count == literal.utf8CodeUnitCount && memcmp(name.baseAddress!, literal.utf8Start, name.count) == 0
+    }
+    switch name.count {
+    case 4 where equal("HOST"): return "host"
+    case 6 where equal("ACCEPT"): return "accept"
+    case 6 where equal("ORIGIN"): return "origin"
+    case 10 where equal("USER_AGENT"): return "user-agent"
+    case 10 where equal("CONNECTION"): return "connection"
+    case 9 where equal("X_REAL_IP"): return "x-real-ip"
+    case 12 where equal("X_REQUEST_ID"): return "x-request-id"
+    case 12 where equal("CONTENT_TYPE"): return "content-type"
+    case 13 where equal("AUTHORIZATION"): return "authorization"
+    case 13 where equal("LAST_EVENT_ID"): return "last-event-id"
+    case 14 where equal("CONTENT_LENGTH"): return "content-length"
+    case 15 where equal("ACCEPT_ENCODING"): return "accept-encoding"
+    case 15 where equal("ACCEPT_LANGUAGE"): return "accept-language"
+    case 15 where equal("X_FORWARDED_FOR"): return "x-forwarded-for"
+    default: return nil
+    }
+}
+
+/// `headerName` for a name that is not ASCII (nginx drops such header names by default):
+/// the String rules, as before.
+private func nonASCIIHeaderName(_ param: UnsafeRawBufferPointer, dropHTTP: Bool) -> String {
+    let text = String(decoding: param, as: UTF8.self)
+    return String(dropHTTP ? String(text.dropFirst(5)) : text).replacingUnderscores().lowercased()
 }
 
 private extension String {

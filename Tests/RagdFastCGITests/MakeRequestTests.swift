@@ -1,0 +1,62 @@
+import CFastCGI
+@testable import RagdFastCGI
+import RagdHTTP
+import Testing
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// `FastCGIServer.makeRequest` on params laid out as libfcgi hands them over (`NAME=value`
+/// C strings, NULL-terminated array).
+@Suite("FastCGI params -> Request")
+struct MakeRequestTests {
+    static func request(_ params: [String]) -> (request: Request, contentLength: Int) {
+        let strings = params.map { strdup($0) }
+        defer { strings.forEach { free($0) } }
+        var envp: [UnsafeMutablePointer<CChar>?] = strings + [nil]
+        return envp.withUnsafeMutableBufferPointer { FastCGIServer.makeRequest($0.baseAddress) }
+    }
+
+    static func names(_ request: Request) -> [String] { request.headers.map(\.name) }
+
+    @Test func headerNamesAreLowerCasedWithDashesReadyMadeOrNot() {
+        // The ready-made names and some that are converted byte by byte.
+        let params = ["HOST", "ACCEPT", "ORIGIN", "USER_AGENT", "CONNECTION", "X_REAL_IP", "X_REQUEST_ID",
+                      "AUTHORIZATION", "LAST_EVENT_ID", "ACCEPT_ENCODING", "ACCEPT_LANGUAGE", "X_FORWARDED_FOR",
+                      "CONTENT_TYPE", "CONTENT_LENGTH", "X_CUSTOM_THING", "SEC_CH_UA", "HOSTS", "X", "DNT"]
+        let (request, _) = Self.request(params.map { "HTTP_\($0)=v" } + ["CONTENT_TYPE=text/plain", "CONTENT_LENGTH=12"])
+        let expected = params.map { String($0.lowercased().map { $0 == "_" ? "-" : $0 }) }
+        #expect(Self.names(request) == expected + ["content-type", "content-length"])
+    }
+
+    @Test func laterParamsOfTheSameNameWinAndEmptyContentHeadersAreDropped() {
+        let (request, length) = Self.request([
+            "HTTP_ORIGIN=https://a.example", "CONTENT_TYPE=", "HTTP_ACCEPT=*/*", "HTTP_ORIGIN=https://b.example",
+            "CONTENT_LENGTH=5", "REQUEST_METHOD=post", "REQUEST_URI=/v1/x?y=1", "QUERY_STRING=",
+        ])
+        #expect(Self.names(request) == ["accept", "origin", "content-length"])
+        #expect(request.headers["Origin"] == "https://b.example")
+        #expect(length == 5)
+        #expect(request.method == "POST")
+        #expect(request.path == "/v1/x")
+        #expect(request.query == "y=1")
+    }
+
+    @Test func requestIDIsTakenWhenAcceptableElseMadeUp() {
+        let kept = Self.request(["HTTP_X_REQUEST_ID=abc-1.2_Z", "HTTP_X_REQUEST_ID=0123456789abcdef0123456789abcdef"]).request
+        #expect(kept.requestID == "0123456789abcdef0123456789abcdef")
+        for bad in ["", "a b", "é", String(repeating: "a", count: 129), "a\"b"] {
+            let request = Self.request(["HTTP_X_REQUEST_ID=\(bad)"]).request
+            #expect(request.requestID != bad)
+            #expect(request.requestID.utf8.count == 32 && RequestID.sanitize(request.requestID) != nil)
+            // The header keeps what was sent; only the id is replaced.
+            #expect(request.headers["X-Request-ID"] == bad)
+        }
+        #expect(Self.request(["HTTP_X_REQUEST_ID=" + String(repeating: "a", count: 128)]).request.requestID.utf8.count == 128)
+    }
+
+    @Test func nonASCIINamesFollowTheStringRules() {
+        let (request, _) = Self.request(["HTTP_X_CAFÉ=1", "HTTP_X_ÅB_C=2", "CONTENT_TYPÉ=3"])
+        #expect(Self.names(request) == ["x-café", "x-åb-c"])
+    }
+}
