@@ -43,13 +43,31 @@ public struct HTTPHeaders: Sendable, Sequence {
         let x = a.utf8, y = b.utf8
         guard x.count == y.count else {
             // Different byte lengths can only match through non-ASCII case mapping.
-            return !(x.allSatisfy { $0 < 0x80 } && y.allSatisfy { $0 < 0x80 }) && a.lowercased() == b.lowercased()
+            return !(isASCII(a) && isASCII(b)) && a.lowercased() == b.lowercased()
         }
         for (p, q) in zip(x, y) {
             if p >= 0x80 || q >= 0x80 { return a.lowercased() == b.lowercased() }
             if p != q && asciiLower(p) != asciiLower(q) { return false }
         }
         return true
+    }
+
+    /// Whether `text` is all ASCII, eight bytes at a time (most lookups compare names of
+    /// different lengths, and each such comparison asks this of both).
+    private static func isASCII(_ text: String) -> Bool {
+        var text = text
+        return text.withUTF8 { bytes in
+            var index = 0, bits: UInt64 = 0
+            while index + 8 <= bytes.count {
+                bits |= UnsafeRawPointer(bytes.baseAddress! + index).loadUnaligned(as: UInt64.self)
+                index += 8
+            }
+            while index < bytes.count {
+                bits |= UInt64(bytes[index])
+                index += 1
+            }
+            return bits & 0x8080_8080_8080_8080 == 0
+        }
     }
 
     @inline(__always)

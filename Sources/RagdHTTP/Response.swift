@@ -28,6 +28,13 @@ public struct Response: Sendable {
         return Response(status: status, headers: headers, body: .bytes(Array(json.utf8)))
     }
 
+    /// A JSON response from bytes that are already JSON text (UTF-8).
+    public static func json(bytes: [UInt8], status: Int = 200) -> Response {
+        var headers = HTTPHeaders()
+        headers.add("Content-Type", "application/json")
+        return Response(status: status, headers: headers, body: .bytes(bytes))
+    }
+
     /// A plain-text response.
     public static func text(_ text: String, status: Int = 200, contentType: String = "text/plain; charset=utf-8") -> Response {
         var headers = HTTPHeaders()
