@@ -137,29 +137,12 @@ public final class FastCGIServer: @unchecked Sendable {
 
     /// Sends the response; false when the client went away first.
     private func write(_ response: Response, to stream: OutputStream, headOnly: Bool) -> Bool {
-        // The head as bytes in one buffer (CGI response headers, then a blank line).
-        var head: [UInt8] = []
-        head.reserveCapacity(256)
-        head.append(contentsOf: "Status: ".utf8)
-        head.append(contentsOf: String(response.status).utf8)
-        head.append(UInt8(ascii: " "))
-        head.append(contentsOf: HTTPStatus.reason(response.status).utf8)
-        head.append(contentsOf: "\r\n".utf8)
-        for field in response.headers {
-            head.append(contentsOf: field.name.utf8)
-            head.append(contentsOf: ": ".utf8)
-            head.append(contentsOf: field.value.utf8)
-            head.append(contentsOf: "\r\n".utf8)
-        }
         switch response.body {
         case .bytes(let body):
-            head.append(contentsOf: "Content-Length: ".utf8)
-            head.append(contentsOf: String(body.count).utf8)
-            head.append(contentsOf: "\r\n\r\n".utf8)
-            if !headOnly { head.append(contentsOf: body) }
+            let head = Self.head(response, contentLength: body.count, body: headOnly ? nil : body)
             return (try? stream.write(head)) != nil
         case .stream(let produce):
-            head.append(contentsOf: "\r\n".utf8)
+            let head = Self.head(response, contentLength: nil, body: nil)
             do {
                 try stream.write(head)
                 try stream.flush()
@@ -169,6 +152,28 @@ public final class FastCGIServer: @unchecked Sendable {
             } catch {
                 return false
             }
+        }
+    }
+
+    /// The head as bytes in one buffer (CGI response headers, `Content-Length` when given,
+    /// then a blank line), followed by `body` when given: sized first, then written in
+    /// place, so a response costs one allocation and no per-piece appends.
+    static func head(_ response: Response, contentLength: Int?, body: [UInt8]?) -> [UInt8] {
+        let reason = HTTPStatus.reason(response.status)
+        var size = 8 + ByteWriter.decimalCount(response.status) + 1 + reason.utf8.count + 2
+        for field in response.headers { size += field.name.utf8.count + 2 + field.value.utf8.count + 2 }
+        if let contentLength { size += 16 + ByteWriter.decimalCount(contentLength) + 2 }
+        size += 2 + (body?.count ?? 0)
+        return [UInt8](unsafeUninitializedCapacity: size) { buffer, count in
+            var out = ByteWriter(buffer)
+            out.put("Status: "); out.put(response.status); out.put(" "); out.put(reason); out.put("\r\n")
+            for field in response.headers {
+                out.put(field.name); out.put(": "); out.put(field.value); out.put("\r\n")
+            }
+            if let contentLength { out.put("Content-Length: "); out.put(contentLength); out.put("\r\n") }
+            out.put("\r\n")
+            if let body { body.withUnsafeBufferPointer { out.put($0) } }
+            count = out.count
         }
     }
 
@@ -368,6 +373,53 @@ private func nonASCIIHeaderName(_ param: UnsafeRawBufferPointer, dropHTTP: Bool)
 private extension String {
     func replacingUnderscores() -> String {
         String(unicodeScalars.map { $0 == "_" ? "-" : Character($0) })
+    }
+}
+
+/// Writes bytes into memory sized beforehand (`FastCGIServer.head`).
+struct ByteWriter {
+    private let buffer: UnsafeMutableBufferPointer<UInt8>
+    private(set) var count = 0
+
+    init(_ buffer: UnsafeMutableBufferPointer<UInt8>) { self.buffer = buffer }
+
+    mutating func put(_ bytes: UnsafeBufferPointer<UInt8>) {
+        precondition(bytes.count <= buffer.count - count, "response head larger than sized")
+        guard let source = bytes.baseAddress, !bytes.isEmpty else { return }
+        (buffer.baseAddress! + count).initialize(from: source, count: bytes.count)
+        count += bytes.count
+    }
+
+    mutating func put(_ text: StaticString) {
+        text.withUTF8Buffer { put($0) }
+    }
+
+    mutating func put(_ text: String) {
+        if text.utf8.withContiguousStorageIfAvailable({ put($0) }) == nil {
+            let copy = Array(text.utf8)
+            copy.withUnsafeBufferPointer { put($0) }
+        }
+    }
+
+    /// The decimal digits of `value`, as `String(value)` writes them.
+    mutating func put(_ value: Int) {
+        let digits = Self.decimalCount(value)
+        precondition(digits <= buffer.count - count, "response head larger than sized")
+        if value < 0 { buffer[count] = UInt8(ascii: "-") }
+        var magnitude = value.magnitude, index = count + digits - 1
+        repeat {
+            buffer[index] = UInt8(ascii: "0") + UInt8(magnitude % 10)
+            magnitude /= 10
+            index -= 1
+        } while magnitude > 0
+        count += digits
+    }
+
+    /// How many bytes `String(value)` has.
+    static func decimalCount(_ value: Int) -> Int {
+        var magnitude = value.magnitude, digits = 1
+        while magnitude >= 10 { magnitude /= 10; digits += 1 }
+        return value < 0 ? digits + 1 : digits
     }
 }
 
