@@ -59,23 +59,34 @@ public enum Clock {
 
     /// Appends the current UTC time to `out` as `iso8601Now()` formats it (no quotes).
     public static func appendISO8601Now(to out: inout [UInt8]) {
-        var ts = timespec()
-        clock_gettime(CLOCK_REALTIME, &ts)
-        appendISO8601(seconds: ts.tv_sec, microseconds: Int(ts.tv_nsec / 1000), to: &out)
+        withISO8601Now { out.append(contentsOf: $0) }
     }
 
-    /// Appends `iso8601(seconds:microseconds:)` of a Unix time to `out`, with the date and
-    /// time of day of the last second formatted taken from a cache (see `SecondCache`).
+    /// Calls `body` with the UTF-8 of the current UTC time as `iso8601Now()` formats it,
+    /// without making a String (for callers that copy it into their own buffer).
+    public static func withISO8601Now<R>(_ body: (UnsafeBufferPointer<UInt8>) -> R) -> R {
+        var ts = timespec()
+        clock_gettime(CLOCK_REALTIME, &ts)
+        return withISO8601(seconds: ts.tv_sec, microseconds: Int(ts.tv_nsec / 1000), body)
+    }
+
+    /// Appends `iso8601(seconds:microseconds:)` of a Unix time to `out`.
     public static func appendISO8601(seconds: Int, microseconds: Int, to out: inout [UInt8]) {
-        guard (0...999_999).contains(microseconds), secondCache.append(seconds, to: &out) else {
-            out.append(contentsOf: iso8601(seconds: seconds, microseconds: microseconds).utf8)
-            return
-        }
-        withUnsafeTemporaryAllocation(of: UInt8.self, capacity: 8) { fraction in
-            fraction[0] = UInt8(ascii: ".")
-            writeDigits(microseconds, width: 6, into: fraction.baseAddress! + 1)
-            fraction[7] = UInt8(ascii: "Z")
-            out.append(contentsOf: fraction)
+        withISO8601(seconds: seconds, microseconds: microseconds) { out.append(contentsOf: $0) }
+    }
+
+    /// Calls `body` with the UTF-8 of `iso8601(seconds:microseconds:)`, the date and time
+    /// of day of the last second formatted taken from a cache (see `SecondCache`).
+    public static func withISO8601<R>(seconds: Int, microseconds: Int, _ body: (UnsafeBufferPointer<UInt8>) -> R) -> R {
+        withUnsafeTemporaryAllocation(of: UInt8.self, capacity: 27) { text in
+            guard (0...999_999).contains(microseconds), secondCache.copy(seconds, into: text.baseAddress!) else {
+                let general = Array(iso8601(seconds: seconds, microseconds: microseconds).utf8)
+                return general.withUnsafeBufferPointer(body)
+            }
+            text[19] = UInt8(ascii: ".")
+            writeDigits(microseconds, width: 6, into: text.baseAddress! + 20)
+            text[26] = UInt8(ascii: "Z")
+            return body(UnsafeBufferPointer(text))
         }
     }
 
@@ -137,24 +148,19 @@ private final class SecondCache: @unchecked Sendable {
 
     init() { pthread_mutex_init(lock, nil) }
 
-    /// Appends `YYYY-MM-DDTHH:MM:SS` of `seconds`; false (nothing appended) when the year is
-    /// outside 0...9999.
-    func append(_ seconds: Int, to out: inout [UInt8]) -> Bool {
+    /// Copies `YYYY-MM-DDTHH:MM:SS` of `seconds` (19 bytes) to `out`; false when the year
+    /// is outside 0...9999.
+    func copy(_ seconds: Int, into out: UnsafeMutablePointer<UInt8>) -> Bool {
+        var parts = tm()
         guard pthread_mutex_trylock(lock) == 0 else {
-            return withUnsafeTemporaryAllocation(of: UInt8.self, capacity: 19) { own in
-                var parts = tm()
-                guard Clock.formatSecond(seconds, into: own.baseAddress!, parts: &parts) else { return false }
-                out.append(contentsOf: own)
-                return true
-            }
+            return Clock.formatSecond(seconds, into: out, parts: &parts)
         }
         defer { pthread_mutex_unlock(lock) }
         if seconds != second {
-            var parts = tm()
             guard Clock.formatSecond(seconds, into: text, parts: &parts) else { return false }
             second = seconds
         }
-        out.append(contentsOf: UnsafeBufferPointer(start: text, count: 19))
+        out.initialize(from: text, count: 19)
         return true
     }
 }

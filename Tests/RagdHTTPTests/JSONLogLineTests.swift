@@ -39,6 +39,22 @@ struct JSONLogLineTests {
         #expect(wrong.isEmpty)
     }
 
+    @Test func longLinesGrowAndMatchTheHandler() {
+        // Past the room a line starts with, several times, plain and escaped values mixed.
+        let long = String(repeating: "abcdefgh", count: 100), escaped = String(repeating: "a\"b\\c\n\u{1}é", count: 60)
+        var line = JSONLogLine(level: .warning, label: "ragd.\"label\"", message: escaped)
+        line.append("a", long)
+        line.append("b", escaped)
+        line.append("c", 12.5)
+        line.append("d", long + escaped)
+        let handler = JSONLogHandler(label: "ragd.\"label\"").line(level: .warning, message: escaped, metadata: [
+            "a": .string(long), "b": .string(escaped), "c": .stringConvertible(12.5), "d": .string(long + escaped),
+        ])
+        let timestamp = #/"ts":"[^"]*",/#
+        #expect(line.text.replacing(timestamp, with: "") == handler.text.replacing(timestamp, with: ""))
+        #expect(line.text.utf8.count > 2_000)
+    }
+
     @Test func integersAndKeysAreWrittenAsTheHandlerWritesThem() {
         var line = JSONLogLine(level: .info, label: "t", message: "m")
         line.append("a\"key", Int.min)
