@@ -119,6 +119,14 @@ public final class FastCGIServer: @unchecked Sendable {
         guard let input else { return .success([]) }
         // nginx always sends CONTENT_LENGTH for a body (it buffers chunked uploads), so read
         // what it announced, plus one byte to catch a body longer than announced.
+        if expected == 0 {
+            // Most requests (GET) announce none: the one byte is read onto the stack, and an
+            // Array made only if it came (then as the general path below treats it).
+            var byte: CChar = 0
+            guard FCGX_GetStr(&byte, 1, input) == 1 else { return .success([]) }
+            if 1 > maxBodyBytes { return .failure(.payloadTooLarge(limit: maxBodyBytes)) }
+            return .success([UInt8(bitPattern: byte)])
+        }
         let limit = min(expected, maxBodyBytes) + 1
         var body = [UInt8](repeating: 0, count: limit)
         var total = 0
@@ -187,7 +195,8 @@ public final class FastCGIServer: @unchecked Sendable {
     /// between; when a name comes twice the last one counts, as it did with the dictionary.
     /// Header fields are in the order nginx sent them.
     static func makeRequest(_ envp: FCGX_ParamArray?) -> (request: Request, contentLength: Int) {
-        var method: String?, requestURI: String?, documentURI: String?, queryString: String?
+        var method: String?, documentURI: String?, queryString: String?
+        var requestURI: UnsafeRawBufferPointer?
         var remoteAddress: String?, contentLength: String?, requestID: String?
         var count = 0
         if let envp { while envp[count] != nil { count += 1 } }
@@ -218,7 +227,7 @@ public final class FastCGIServer: @unchecked Sendable {
                     continue
                 }
                 switch name.count {
-                case 11 where Self.equal(name, "REQUEST_URI"): requestURI = Self.text(value)
+                case 11 where Self.equal(name, "REQUEST_URI"): requestURI = value
                 case 12 where Self.equal(name, "DOCUMENT_URI"): documentURI = Self.text(value)
                 case 12 where Self.equal(name, "QUERY_STRING"): queryString = Self.text(value)
                 case 14 where Self.equal(name, "REQUEST_METHOD"): method = Self.upperCased(value)
@@ -238,14 +247,25 @@ public final class FastCGIServer: @unchecked Sendable {
         }
         // REQUEST_URI is the raw target (still percent-encoded); DOCUMENT_URI is nginx's
         // decoded form, used only when REQUEST_URI is missing.
-        let target = requestURI ?? documentURI ?? "/"
         let path: String
         var query = queryString ?? ""
-        if let mark = target.utf8.firstIndex(of: UInt8(ascii: "?")) {
-            path = String(target[..<mark])
-            if query.isEmpty { query = String(target[target.index(after: mark)...]) }
+        if let requestURI {
+            // Split at the first "?" byte before making Strings: "?" is ASCII, so each part
+            // decodes (and repairs invalid UTF-8) as the same part of the decoded whole.
+            if let mark = requestURI.firstIndex(of: UInt8(ascii: "?")) {
+                path = Self.text(UnsafeRawBufferPointer(rebasing: requestURI[..<mark]))
+                if query.isEmpty { query = Self.text(UnsafeRawBufferPointer(rebasing: requestURI[(mark + 1)...])) }
+            } else {
+                path = Self.text(requestURI)
+            }
         } else {
-            path = target
+            let target = documentURI ?? "/"
+            if let mark = target.utf8.firstIndex(of: UInt8(ascii: "?")) {
+                path = String(target[..<mark])
+                if query.isEmpty { query = String(target[target.index(after: mark)...]) }
+            } else {
+                path = target
+            }
         }
         let request = Request(
             method: method ?? "GET",

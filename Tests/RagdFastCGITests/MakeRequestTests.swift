@@ -17,7 +17,48 @@ struct MakeRequestTests {
         return envp.withUnsafeMutableBufferPointer { FastCGIServer.makeRequest($0.baseAddress) }
     }
 
+    /// The same from raw bytes (params that are not valid UTF-8).
+    static func request(bytes params: [[UInt8]]) -> Request {
+        let strings = params.map { param -> UnsafeMutablePointer<CChar>? in
+            let copy = UnsafeMutablePointer<CChar>.allocate(capacity: param.count + 1)
+            for (index, byte) in param.enumerated() { copy[index] = CChar(bitPattern: byte) }
+            copy[param.count] = 0
+            return copy
+        }
+        defer { strings.forEach { $0?.deallocate() } }
+        var envp = strings + [nil]
+        return envp.withUnsafeMutableBufferPointer { FastCGIServer.makeRequest($0.baseAddress).request }
+    }
+
     static func names(_ request: Request) -> [String] { request.headers.map(\.name) }
+
+    @Test func targetIsSplitAtTheFirstQuestionMarkAsTheDecodedStringWouldBe() {
+        let targets: [[UInt8]] = [
+            Array("/health".utf8), Array("/a?b=1".utf8), Array("/a?b?c".utf8), Array("?x".utf8), Array("/a?".utf8),
+            Array("".utf8), Array("/caf\u{e9}?q=\u{e9}".utf8), [0x2f, 0xe2, 0x82, 0x3f, 0x61, 0xff], [0x2f, 0xc3, 0x3f, 0xa9],
+            [0xe2, 0x82], [0x2f, 0x3f, 0xe2, 0x82, 0xac, 0x3f, 0xf0, 0x9f],
+        ]
+        for target in targets {
+            for queryString in [nil, "", "given=1"] as [String?] {
+                var params = [Array("REQUEST_URI=".utf8) + target]
+                if let queryString { params.append(Array("QUERY_STRING=\(queryString)".utf8)) }
+                let request = Self.request(bytes: params)
+                // What splitting the decoded target gives (the transport's rule before).
+                let decoded = String(decoding: target, as: UTF8.self)
+                var path = decoded, query = queryString ?? ""
+                if let mark = decoded.utf8.firstIndex(of: UInt8(ascii: "?")) {
+                    path = String(decoded[..<mark])
+                    if query.isEmpty { query = String(decoded[decoded.index(after: mark)...]) }
+                }
+                #expect(request.path == (path.isEmpty ? "/" : path), "\(target)")
+                #expect(request.query == query, "\(target)")
+            }
+        }
+        // DOCUMENT_URI only when REQUEST_URI is missing; "/" when both are.
+        #expect(Self.request(["DOCUMENT_URI=/d?x"]).request.path == "/d")
+        #expect(Self.request(["DOCUMENT_URI=/d", "REQUEST_URI=/r"]).request.path == "/r")
+        #expect(Self.request([]).request.path == "/")
+    }
 
     @Test func headerNamesAreLowerCasedWithDashesReadyMadeOrNot() {
         // The ready-made names and some that are converted byte by byte.
