@@ -74,6 +74,19 @@ struct ResponseTests {
             for asked in names {
                 #expect((headers[asked] != nil) == (stored.lowercased() == asked.lowercased()), "\(stored) / \(asked)")
             }
+            // The same with ASCII fields around it, added, given at once, then removed.
+            for ascii in [true, false] {
+                var mixed = ascii ? HTTPHeaders([("Host", "h"), (stored, "v")]) : HTTPHeaders()
+                if !ascii { mixed.add("Host", "h"); mixed.add(stored, "v") }
+                for asked in names {
+                    var removed = mixed
+                    removed.remove(asked)
+                    let same = stored.lowercased() == asked.lowercased()
+                    #expect((mixed[asked] == "v") == same, "\(stored) / \(asked)")
+                    #expect(removed.count == (same ? 1 : 2), "\(stored) / \(asked)")
+                    #expect(removed["host"] == "h")
+                }
+            }
         }
     }
 
