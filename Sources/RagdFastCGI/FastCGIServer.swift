@@ -215,31 +215,35 @@ public final class FastCGIServer: @unchecked Sendable {
                 }
                 guard entry[equals] == UInt8(ascii: "=") else { continue }
                 let name = UnsafeRawBufferPointer(start: entry, count: equals)
-                let value = UnsafeRawBufferPointer(start: entry + equals + 1, count: strlen(entry + equals + 1))
+                // The value's length only for params the request keeps (most are not).
+                func value() -> UnsafeRawBufferPointer {
+                    UnsafeRawBufferPointer(start: entry + equals + 1, count: strlen(entry + equals + 1))
+                }
                 guard nameBits < 0x80 else {
                     // Not ASCII (nginx never sends such names): the String rules, as before.
                     let text = String(decoding: name, as: UTF8.self)
                     if text.hasPrefix("HTTP_") || text == "CONTENT_TYPE" || text == "CONTENT_LENGTH" {
-                        (found + kept).initialize(to: HeaderParam(name: name, value: value, isHTTP: text.hasPrefix("HTTP_"),
+                        (found + kept).initialize(to: HeaderParam(name: name, value: value(), isHTTP: text.hasPrefix("HTTP_"),
                                                                   isASCII: false))
                         kept += 1
                     }
                     continue
                 }
-                switch name.count {
-                case 11 where Self.equal(name, "REQUEST_URI"): requestURI = value
-                case 12 where Self.equal(name, "DOCUMENT_URI"): documentURI = Self.text(value)
-                case 12 where Self.equal(name, "QUERY_STRING"): queryString = Self.text(value)
-                case 14 where Self.equal(name, "REQUEST_METHOD"): method = Self.upperCased(value)
-                case 11 where Self.equal(name, "REMOTE_ADDR"): remoteAddress = Self.text(value)
-                case 12 where Self.equal(name, "CONTENT_TYPE"), 14 where Self.equal(name, "CONTENT_LENGTH"):
+                switch Self.kind(of: name) {
+                case .requestURI: requestURI = value()
+                case .documentURI: documentURI = Self.text(value())
+                case .queryString: queryString = Self.text(value())
+                case .requestMethod: method = Self.upperCased(value())
+                case .remoteAddress: remoteAddress = Self.text(value())
+                case .contentType, .contentLength:
+                    let value = value()
                     if name.count == 14 { contentLength = Self.text(value) }
                     (found + kept).initialize(to: HeaderParam(name: name, value: value, isHTTP: false, isASCII: true))
                     kept += 1
-                case 5... where Self.equal(UnsafeRawBufferPointer(rebasing: name[..<5]), "HTTP_"):
-                    (found + kept).initialize(to: HeaderParam(name: name, value: value, isHTTP: true, isASCII: true))
+                case .header:
+                    (found + kept).initialize(to: HeaderParam(name: name, value: value(), isHTTP: true, isASCII: true))
                     kept += 1
-                default:
+                case .other:
                     continue
                 }
             }
@@ -275,6 +279,35 @@ public final class FastCGIServer: @unchecked Sendable {
             remoteAddress: remoteAddress ?? "",
             requestID: requestID ?? RequestID.generate())
         return (request, Int(contentLength ?? "") ?? 0)
+    }
+
+    /// What an ASCII param name is to the request.
+    private enum ParamKind {
+        case requestURI, documentURI, queryString, requestMethod, remoteAddress, contentType, contentLength
+        /// `HTTP_*`.
+        case header
+        /// A param the request does not keep.
+        case other
+    }
+
+    /// The kind of an ASCII param `name`: by length and first byte first, so most names
+    /// nobody keeps (`SERVER_*`, `SCRIPT_NAME`, `GATEWAY_INTERFACE`, ...) are passed
+    /// over without a comparison.
+    @inline(__always)
+    private static func kind(of name: UnsafeRawBufferPointer) -> ParamKind {
+        guard let first = name.first else { return .other }
+        switch (name.count, first) {
+        case (11, UInt8(ascii: "R")):
+            return equal(name, "REQUEST_URI") ? .requestURI : equal(name, "REMOTE_ADDR") ? .remoteAddress : .other
+        case (12, UInt8(ascii: "D")): return equal(name, "DOCUMENT_URI") ? .documentURI : .other
+        case (12, UInt8(ascii: "Q")): return equal(name, "QUERY_STRING") ? .queryString : .other
+        case (14, UInt8(ascii: "R")): return equal(name, "REQUEST_METHOD") ? .requestMethod : .other
+        case (12, UInt8(ascii: "C")): return equal(name, "CONTENT_TYPE") ? .contentType : .other
+        case (14, UInt8(ascii: "C")): return equal(name, "CONTENT_LENGTH") ? .contentLength : .other
+        case (5..., UInt8(ascii: "H")):
+            return equal(UnsafeRawBufferPointer(rebasing: name[..<5]), "HTTP_") ? .header : .other
+        default: return .other
+        }
     }
 
     /// A param that becomes a header field: `HTTP_*`, and `CONTENT_TYPE`/`CONTENT_LENGTH`

@@ -96,6 +96,25 @@ struct MakeRequestTests {
         #expect(Self.request(["HTTP_X_REQUEST_ID=" + String(repeating: "a", count: 128)]).request.requestID.utf8.count == 128)
     }
 
+    @Test func paramsAsNginxSendsThemAndLookAlikes() {
+        let (request, length) = Self.request([
+            "GATEWAY_INTERFACE=CGI/1.1", "SERVER_SOFTWARE=nginx", "REQUEST_METHOD=GET", "REQUEST_URI=/health?x=1",
+            "DOCUMENT_URI=/health", "SCRIPT_NAME=/health", "QUERY_STRING=x=1", "CONTENT_TYPE=", "CONTENT_LENGTH=",
+            "SERVER_PROTOCOL=HTTP/1.1", "REQUEST_SCHEME=http", "REMOTE_ADDR=127.0.0.1", "REMOTE_PORT=5555",
+            "SERVER_ADDR=127.0.0.1", "SERVER_PORT=80", "SERVER_NAME=localhost", "HTTPS=on", "HTTP_=empty-name",
+            "HTTPX_Y=no", "CONTENT_TYPES=no", "QUERY_STRINGS=no", "DOCUMENT_ROOT=/srv", "REMOTE_ADDRS=no",
+            "=novalue", "NOEQUALS", "HTTP_HOST=localhost", "HTTP_X_REQUEST_ID=abc",
+        ])
+        #expect(request.method == "GET")
+        #expect(request.path == "/health")
+        #expect(request.query == "x=1")
+        #expect(request.remoteAddress == "127.0.0.1")
+        #expect(request.requestID == "abc")
+        #expect(length == 0)
+        #expect(Self.names(request) == ["", "host", "x-request-id"])
+        #expect(request.headers[""] == "empty-name")
+    }
+
     @Test func nonASCIINamesFollowTheStringRules() {
         let (request, _) = Self.request(["HTTP_X_CAFÉ=1", "HTTP_X_ÅB_C=2", "CONTENT_TYPÉ=3"])
         #expect(Self.names(request) == ["x-café", "x-åb-c"])
