@@ -206,30 +206,27 @@ public final class FastCGIServer: @unchecked Sendable {
             for index in 0..<count {
                 let entry = UnsafeRawPointer(envp![index]!).assumingMemoryBound(to: UInt8.self)
                 // Split at the first "=" byte ("=" is ASCII, never part of a multi-byte
-                // sequence), noting on the way whether the name is ASCII (one pass, no String).
-                var equals = 0, nameBits: UInt8 = 0
-                while entry[equals] != UInt8(ascii: "=") {
-                    if entry[equals] == 0 { break }
-                    nameBits |= entry[equals]
-                    equals += 1
-                }
-                guard entry[equals] == UInt8(ascii: "=") else { continue }
+                // sequence; strchr scans a word at a time).
+                guard let separator = strchr(envp![index]!, Int32(UInt8(ascii: "="))) else { continue }
+                let equals = UnsafeRawPointer(separator) - UnsafeRawPointer(entry)
                 let name = UnsafeRawBufferPointer(start: entry, count: equals)
                 // The value's length only for params the request keeps (most are not).
                 func value() -> UnsafeRawBufferPointer {
                     UnsafeRawBufferPointer(start: entry + equals + 1, count: strlen(entry + equals + 1))
                 }
-                guard nameBits < 0x80 else {
+                var kind = Self.kind(of: name)
+                // Only a name that starts with the bytes `HTTP_` can be kept when it is not
+                // ASCII (the other kept names are ASCII literals, and no other text equals
+                // them or starts with `HTTP_` under the String rules): check those.
+                if kind == .header && name.contains(where: { $0 >= 0x80 }) {
                     // Not ASCII (nginx never sends such names): the String rules, as before.
-                    let text = String(decoding: name, as: UTF8.self)
-                    if text.hasPrefix("HTTP_") || text == "CONTENT_TYPE" || text == "CONTENT_LENGTH" {
-                        (found + kept).initialize(to: HeaderParam(name: name, value: value(), isHTTP: text.hasPrefix("HTTP_"),
-                                                                  isASCII: false))
+                    if String(decoding: name, as: UTF8.self).hasPrefix("HTTP_") {
+                        (found + kept).initialize(to: HeaderParam(name: name, value: value(), isHTTP: true, isASCII: false))
                         kept += 1
                     }
-                    continue
+                    kind = .other
                 }
-                switch Self.kind(of: name) {
+                switch kind {
                 case .requestURI: requestURI = value()
                 case .documentURI: documentURI = Self.text(value())
                 case .queryString: queryString = Self.text(value())

@@ -116,7 +116,11 @@ struct MakeRequestTests {
     }
 
     @Test func nonASCIINamesFollowTheStringRules() {
-        let (request, _) = Self.request(["HTTP_X_CAFÉ=1", "HTTP_X_ÅB_C=2", "CONTENT_TYPÉ=3"])
-        #expect(Self.names(request) == ["x-café", "x-åb-c"])
+        // A combining mark after "HTTP_" makes another first five characters: not a header.
+        let (request, _) = Self.request(["HTTP_X_CAFÉ=1", "HTTP_X_ÅB_C=2", "CONTENT_TYPÉ=3", "HTTP_\u{301}X=4",
+                                         "H\u{308}TTP_X=5", "HTTP_X_CAF\u{65}\u{301}=6"])
+        #expect(Self.names(request) == ["x-café", "x-åb-c", "x-cafe\u{301}"])
+        // Lookups follow the String rules too: "x-café" is the same name, and comes first.
+        #expect(request.headers["x-cafe\u{301}"] == "1")
     }
 }
