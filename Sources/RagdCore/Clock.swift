@@ -64,10 +64,12 @@ public enum Clock {
 
     /// Calls `body` with the UTF-8 of the current UTC time as `iso8601Now()` formats it,
     /// without making a String (for callers that copy it into their own buffer).
-    public static func withISO8601Now<R>(_ body: (UnsafeBufferPointer<UInt8>) -> R) -> R {
+    /// (Not generic: an unspecialized generic call from another module cost more than the
+    /// formatting.)
+    public static func withISO8601Now(_ body: (UnsafeBufferPointer<UInt8>) -> Void) {
         var ts = timespec()
         clock_gettime(CLOCK_REALTIME, &ts)
-        return withISO8601(seconds: ts.tv_sec, microseconds: Int(ts.tv_nsec / 1000), body)
+        withISO8601(seconds: ts.tv_sec, microseconds: Int(ts.tv_nsec / 1000), body)
     }
 
     /// Appends `iso8601(seconds:microseconds:)` of a Unix time to `out`.
@@ -77,16 +79,17 @@ public enum Clock {
 
     /// Calls `body` with the UTF-8 of `iso8601(seconds:microseconds:)`, the date and time
     /// of day of the last second formatted taken from a cache (see `SecondCache`).
-    public static func withISO8601<R>(seconds: Int, microseconds: Int, _ body: (UnsafeBufferPointer<UInt8>) -> R) -> R {
+    public static func withISO8601(seconds: Int, microseconds: Int, _ body: (UnsafeBufferPointer<UInt8>) -> Void) {
         withUnsafeTemporaryAllocation(of: UInt8.self, capacity: 27) { text in
             guard (0...999_999).contains(microseconds), secondCache.copy(seconds, into: text.baseAddress!) else {
                 let general = Array(iso8601(seconds: seconds, microseconds: microseconds).utf8)
-                return general.withUnsafeBufferPointer(body)
+                general.withUnsafeBufferPointer(body)
+                return
             }
             text[19] = UInt8(ascii: ".")
             writeDigits(microseconds, width: 6, into: text.baseAddress! + 20)
             text[26] = UInt8(ascii: "Z")
-            return body(UnsafeBufferPointer(text))
+            body(UnsafeBufferPointer(text))
         }
     }
 
