@@ -61,6 +61,8 @@ public enum JSONText {
 
     /// Whether any of `bytes` needs escaping inside a JSON string literal (a control
     /// character, `"` or `\`); most log values (ids, routes, methods) need none.
+    /// Inlinable: the log line calls it for every key and value from another module.
+    @inlinable
     public static func needsEscaping(_ bytes: UnsafeBufferPointer<UInt8>) -> Bool {
         firstEscape(in: bytes, from: 0) != nil
     }
@@ -89,8 +91,8 @@ public enum JSONText {
     /// `"` or `\` leaves a zero byte in `w ^ that byte repeated`, found the same way
     /// (both tests are exact for "is there any such byte", not for which one, so the
     /// word found is then scanned byte by byte).
-    @inline(__always)
-    private static func firstEscape(in bytes: UnsafeBufferPointer<UInt8>, from start: Int) -> Int? {
+    @inline(__always) @usableFromInline
+    static func firstEscape(in bytes: UnsafeBufferPointer<UInt8>, from start: Int) -> Int? {
         let ones: UInt64 = 0x0101_0101_0101_0101
         let highs: UInt64 = 0x8080_8080_8080_8080
         var index = start
@@ -124,12 +126,12 @@ public enum JSONText {
         }
     }
 
-    private static let quote = UInt8(ascii: "\"")
-    private static let backslash = UInt8(ascii: "\\")
+    @usableFromInline static let quote = UInt8(ascii: "\"")
+    @usableFromInline static let backslash = UInt8(ascii: "\\")
     private static let hexDigits: [UInt8] = Array("0123456789abcdef".utf8)
 
-    @inline(__always)
-    private static func needsEscape(_ byte: UInt8) -> Bool {
+    @inline(__always) @usableFromInline
+    static func needsEscape(_ byte: UInt8) -> Bool {
         byte < 0x20 || byte == quote || byte == backslash
     }
 }
