@@ -67,23 +67,6 @@ public enum JSONText {
         firstEscape(in: bytes, from: 0) != nil
     }
 
-    /// Appends the decimal digits of `value` (with `-` when negative) to `out`, as
-    /// `String(value)` writes them, without making that String.
-    public static func appendInteger(_ value: Int, to out: inout [UInt8]) {
-        if value < 0 { out.append(UInt8(ascii: "-")) }
-        var magnitude = value.magnitude
-        // 20 digits hold UInt64.max.
-        withUnsafeTemporaryAllocation(of: UInt8.self, capacity: 20) { digits in
-            var first = 20
-            repeat {
-                first -= 1
-                digits[first] = UInt8(ascii: "0") + UInt8(magnitude % 10)
-                magnitude /= 10
-            } while magnitude > 0
-            out.append(contentsOf: UnsafeBufferPointer(rebasing: digits[first...]))
-        }
-    }
-
     /// The index of the first byte at or after `start` that needs escaping, nil when none.
     ///
     /// Eight bytes per step while none is found, each test on a whole word: a byte below

@@ -116,13 +116,6 @@ struct JSONTextTests {
         #expect(!Array("plain-ASCII_text/with:punctuation é 🚀 \u{7F}".utf8).withUnsafeBufferPointer { JSONText.needsEscaping($0) })
     }
 
-    @Test(arguments: [0, 1, -1, 9, 10, -10, 404, 12_345, 1_000_000, Int.max, Int.min, Int.max - 1, Int.min + 1])
-    func appendIntegerWritesWhatStringDoes(value: Int) {
-        var out: [UInt8] = Array("x".utf8)
-        JSONText.appendInteger(value, to: &out)
-        #expect(String(decoding: out, as: UTF8.self) == "x" + String(value))
-    }
-
     @Test func emptyObject() {
         #expect(JSONText.object([]) == "{}")
     }
