@@ -71,6 +71,7 @@ let package = Package(
         .target(name: "RagdTesting", dependencies: ["RagdCache", "RagdRedis"], path: "Tests/RagdTesting"),
         .testTarget(name: "RagdConfigTests", dependencies: ["RagdConfig", "RagdTesting"]),
         .testTarget(name: "RagdHTTPTests", dependencies: ["RagdHTTP", "RagdLog"]),
+        .testTarget(name: "RagdFastCGITests", dependencies: ["RagdFastCGI", "RagdHTTP", "CFastCGI"]),
         .testTarget(name: "RagdAppTests", dependencies: ["RagdApp", "RagdAnswer", "RagdAuth", "RagdConfig", "RagdCore", "RagdHTTP", "RagdPool",
                                                      "RagdPostgres", "RagdStore", "RagdTesting"]),
         .testTarget(name: "RagdMetricsTests", dependencies: ["RagdMetrics", "RagdTesting"]),

@@ -10,10 +10,19 @@ import RagdHTTP
 /// a failing dependency ("error: unavailable" or "error: timed out"); the cause is in the
 /// worker's log.
 public enum HealthRoutes {
+    private static let healthPrefix: StaticString = #"{"status":"healthy","timestamp":""#
+    private static let healthSuffix: StaticString = #""}"#
+
     public static func register(on router: inout Router, readiness: Readiness) {
         router.get("/health") { _ in
-            // One concatenation (the timestamp needs no escaping): probes call this often.
-            Response.json(#"{"status":"healthy","timestamp":""# + Clock.iso8601Now() + #""}"#)
+            // Written as bytes, the timestamp from the per-second cache (it needs no
+            // escaping): probes and load balancers call this often.
+            var body: [UInt8] = []
+            body.reserveCapacity(64)
+            Self.healthPrefix.withUTF8Buffer { body.append(contentsOf: $0) }
+            Clock.withISO8601Now { body.append(contentsOf: $0) }
+            Self.healthSuffix.withUTF8Buffer { body.append(contentsOf: $0) }
+            return Response.json(bytes: body)
         }
         router.get("/health/ready") { _ in
             let results = readiness.run()

@@ -11,8 +11,9 @@ import RagdHTTP
 struct OpenAIErrorStyle: Middleware {
     func respond(to request: inout Request, next: (inout Request) -> Response) throws -> Response {
         let response = next(&request)
-        guard let route = request.route, ChatCompletionRoutes.templates.contains(route),
-              let problem = response.problem else {
+        // The problem first: most responses are not one, and the route's Set lookup hashes.
+        guard let problem = response.problem, let route = request.route,
+              ChatCompletionRoutes.templates.contains(route) else {
             return response
         }
         var rewritten = response

@@ -119,6 +119,14 @@ public final class FastCGIServer: @unchecked Sendable {
         guard let input else { return .success([]) }
         // nginx always sends CONTENT_LENGTH for a body (it buffers chunked uploads), so read
         // what it announced, plus one byte to catch a body longer than announced.
+        if expected == 0 {
+            // Most requests (GET) announce none: the one byte is read onto the stack, and an
+            // Array made only if it came (then as the general path below treats it).
+            var byte: CChar = 0
+            guard FCGX_GetStr(&byte, 1, input) == 1 else { return .success([]) }
+            if 1 > maxBodyBytes { return .failure(.payloadTooLarge(limit: maxBodyBytes)) }
+            return .success([UInt8(bitPattern: byte)])
+        }
         let limit = min(expected, maxBodyBytes) + 1
         var body = [UInt8](repeating: 0, count: limit)
         var total = 0
@@ -137,29 +145,12 @@ public final class FastCGIServer: @unchecked Sendable {
 
     /// Sends the response; false when the client went away first.
     private func write(_ response: Response, to stream: OutputStream, headOnly: Bool) -> Bool {
-        // The head as bytes in one buffer (CGI response headers, then a blank line).
-        var head: [UInt8] = []
-        head.reserveCapacity(256)
-        head.append(contentsOf: "Status: ".utf8)
-        head.append(contentsOf: String(response.status).utf8)
-        head.append(UInt8(ascii: " "))
-        head.append(contentsOf: HTTPStatus.reason(response.status).utf8)
-        head.append(contentsOf: "\r\n".utf8)
-        for field in response.headers {
-            head.append(contentsOf: field.name.utf8)
-            head.append(contentsOf: ": ".utf8)
-            head.append(contentsOf: field.value.utf8)
-            head.append(contentsOf: "\r\n".utf8)
-        }
         switch response.body {
         case .bytes(let body):
-            head.append(contentsOf: "Content-Length: ".utf8)
-            head.append(contentsOf: String(body.count).utf8)
-            head.append(contentsOf: "\r\n\r\n".utf8)
-            if !headOnly { head.append(contentsOf: body) }
+            let head = Self.head(response, contentLength: body.count, body: headOnly ? nil : body)
             return (try? stream.write(head)) != nil
         case .stream(let produce):
-            head.append(contentsOf: "\r\n".utf8)
+            let head = Self.head(response, contentLength: nil, body: nil)
             do {
                 try stream.write(head)
                 try stream.flush()
@@ -169,6 +160,28 @@ public final class FastCGIServer: @unchecked Sendable {
             } catch {
                 return false
             }
+        }
+    }
+
+    /// The head as bytes in one buffer (CGI response headers, `Content-Length` when given,
+    /// then a blank line), followed by `body` when given: sized first, then written in
+    /// place, so a response costs one allocation and no per-piece appends.
+    static func head(_ response: Response, contentLength: Int?, body: [UInt8]?) -> [UInt8] {
+        let reason = HTTPStatus.reason(response.status)
+        var size = 8 + ByteWriter.decimalCount(response.status) + 1 + reason.utf8.count + 2
+        for field in response.headers { size += field.name.utf8.count + 2 + field.value.utf8.count + 2 }
+        if let contentLength { size += 16 + ByteWriter.decimalCount(contentLength) + 2 }
+        size += 2 + (body?.count ?? 0)
+        return [UInt8](unsafeUninitializedCapacity: size) { buffer, count in
+            var out = ByteWriter(buffer)
+            out.put("Status: "); out.put(response.status); out.put(" "); out.put(reason); out.put("\r\n")
+            for field in response.headers {
+                out.put(field.name); out.put(": "); out.put(field.value); out.put("\r\n")
+            }
+            if let contentLength { out.put("Content-Length: "); out.put(contentLength); out.put("\r\n") }
+            out.put("\r\n")
+            if let body { body.withUnsafeBufferPointer { out.put($0) } }
+            count = out.count
         }
     }
 
@@ -182,58 +195,78 @@ public final class FastCGIServer: @unchecked Sendable {
     /// between; when a name comes twice the last one counts, as it did with the dictionary.
     /// Header fields are in the order nginx sent them.
     static func makeRequest(_ envp: FCGX_ParamArray?) -> (request: Request, contentLength: Int) {
-        var method: String?, requestURI: String?, documentURI: String?, queryString: String?
-        var remoteAddress: String?, contentLength: String?, requestIDParam: String?
+        var method: String?, documentURI: String?, queryString: String?
+        var requestURI: UnsafeRawBufferPointer?
+        var remoteAddress: String?, contentLength: String?, requestID: String?
         var count = 0
         if let envp { while envp[count] != nil { count += 1 } }
         // The params that become header fields, kept as bytes until duplicates are known.
         let headers = withUnsafeTemporaryAllocation(of: HeaderParam.self, capacity: max(count, 1)) { found in
             var found = found.baseAddress!, kept = 0
             for index in 0..<count {
-                let entry = envp![index]!
-                let param = UnsafeRawBufferPointer(start: entry, count: strlen(entry))
-                // Split at the first "=" byte ("=" is ASCII, never part of a multi-byte sequence).
-                guard let equals = param.firstIndex(of: UInt8(ascii: "=")) else { continue }
-                let name = UnsafeRawBufferPointer(rebasing: param[..<equals])
-                let value = UnsafeRawBufferPointer(rebasing: param[(equals + 1)...])
-                guard !name.contains(where: { $0 >= 0x80 }) else {
+                let entry = UnsafeRawPointer(envp![index]!).assumingMemoryBound(to: UInt8.self)
+                // Split at the first "=" byte ("=" is ASCII, never part of a multi-byte
+                // sequence; strchr scans a word at a time).
+                guard let separator = strchr(envp![index]!, Int32(UInt8(ascii: "="))) else { continue }
+                let equals = UnsafeRawPointer(separator) - UnsafeRawPointer(entry)
+                let name = UnsafeRawBufferPointer(start: entry, count: equals)
+                // The value's length only for params the request keeps (most are not).
+                func value() -> UnsafeRawBufferPointer {
+                    UnsafeRawBufferPointer(start: entry + equals + 1, count: strlen(entry + equals + 1))
+                }
+                var kind = Self.kind(of: name)
+                // Only a name that starts with the bytes `HTTP_` can be kept when it is not
+                // ASCII (the other kept names are ASCII literals, and no other text equals
+                // them or starts with `HTTP_` under the String rules): check those.
+                if kind == .header && name.contains(where: { $0 >= 0x80 }) {
                     // Not ASCII (nginx never sends such names): the String rules, as before.
-                    let text = String(decoding: name, as: UTF8.self)
-                    if text.hasPrefix("HTTP_") || text == "CONTENT_TYPE" || text == "CONTENT_LENGTH" {
-                        (found + kept).initialize(to: HeaderParam(name: name, value: value, isHTTP: text.hasPrefix("HTTP_")))
+                    if String(decoding: name, as: UTF8.self).hasPrefix("HTTP_") {
+                        (found + kept).initialize(to: HeaderParam(name: name, value: value(), isHTTP: true, isASCII: false))
                         kept += 1
                     }
-                    continue
+                    kind = .other
                 }
-                switch name.count {
-                case 11 where Self.equal(name, "REQUEST_URI"): requestURI = Self.text(value)
-                case 12 where Self.equal(name, "DOCUMENT_URI"): documentURI = Self.text(value)
-                case 12 where Self.equal(name, "QUERY_STRING"): queryString = Self.text(value)
-                case 14 where Self.equal(name, "REQUEST_METHOD"): method = Self.upperCased(value)
-                case 11 where Self.equal(name, "REMOTE_ADDR"): remoteAddress = Self.text(value)
-                case 12 where Self.equal(name, "CONTENT_TYPE"), 14 where Self.equal(name, "CONTENT_LENGTH"):
+                switch kind {
+                case .requestURI: requestURI = value()
+                case .documentURI: documentURI = Self.text(value())
+                case .queryString: queryString = Self.text(value())
+                case .requestMethod: method = Self.upperCased(value())
+                case .remoteAddress: remoteAddress = Self.text(value())
+                case .contentType, .contentLength:
+                    let value = value()
                     if name.count == 14 { contentLength = Self.text(value) }
-                    (found + kept).initialize(to: HeaderParam(name: name, value: value, isHTTP: false))
+                    (found + kept).initialize(to: HeaderParam(name: name, value: value, isHTTP: false, isASCII: true))
                     kept += 1
-                case 5... where Self.equal(UnsafeRawBufferPointer(rebasing: name[..<5]), "HTTP_"):
-                    (found + kept).initialize(to: HeaderParam(name: name, value: value, isHTTP: true))
+                case .header:
+                    (found + kept).initialize(to: HeaderParam(name: name, value: value(), isHTTP: true, isASCII: true))
                     kept += 1
-                default:
+                case .other:
                     continue
                 }
             }
-            return Self.headers(UnsafeBufferPointer(start: found, count: kept), requestID: &requestIDParam)
+            return Self.headers(UnsafeBufferPointer(start: found, count: kept), requestID: &requestID)
         }
         // REQUEST_URI is the raw target (still percent-encoded); DOCUMENT_URI is nginx's
         // decoded form, used only when REQUEST_URI is missing.
-        let target = requestURI ?? documentURI ?? "/"
         let path: String
         var query = queryString ?? ""
-        if let mark = target.utf8.firstIndex(of: UInt8(ascii: "?")) {
-            path = String(target[..<mark])
-            if query.isEmpty { query = String(target[target.index(after: mark)...]) }
+        if let requestURI {
+            // Split at the first "?" byte before making Strings: "?" is ASCII, so each part
+            // decodes (and repairs invalid UTF-8) as the same part of the decoded whole.
+            if let mark = requestURI.firstIndex(of: UInt8(ascii: "?")) {
+                path = Self.text(UnsafeRawBufferPointer(rebasing: requestURI[..<mark]))
+                if query.isEmpty { query = Self.text(UnsafeRawBufferPointer(rebasing: requestURI[(mark + 1)...])) }
+            } else {
+                path = Self.text(requestURI)
+            }
         } else {
-            path = target
+            let target = documentURI ?? "/"
+            if let mark = target.utf8.firstIndex(of: UInt8(ascii: "?")) {
+                path = String(target[..<mark])
+                if query.isEmpty { query = String(target[target.index(after: mark)...]) }
+            } else {
+                path = target
+            }
         }
         let request = Request(
             method: method ?? "GET",
@@ -241,8 +274,37 @@ public final class FastCGIServer: @unchecked Sendable {
             query: query,
             headers: headers,
             remoteAddress: remoteAddress ?? "",
-            requestID: RequestID.sanitize(requestIDParam) ?? RequestID.generate())
+            requestID: requestID ?? RequestID.generate())
         return (request, Int(contentLength ?? "") ?? 0)
+    }
+
+    /// What an ASCII param name is to the request.
+    private enum ParamKind {
+        case requestURI, documentURI, queryString, requestMethod, remoteAddress, contentType, contentLength
+        /// `HTTP_*`.
+        case header
+        /// A param the request does not keep.
+        case other
+    }
+
+    /// The kind of an ASCII param `name`: by length and first byte first, so most names
+    /// nobody keeps (`SERVER_*`, `SCRIPT_NAME`, `GATEWAY_INTERFACE`, ...) are passed
+    /// over without a comparison.
+    @inline(__always)
+    private static func kind(of name: UnsafeRawBufferPointer) -> ParamKind {
+        guard let first = name.first else { return .other }
+        switch (name.count, first) {
+        case (11, UInt8(ascii: "R")):
+            return equal(name, "REQUEST_URI") ? .requestURI : equal(name, "REMOTE_ADDR") ? .remoteAddress : .other
+        case (12, UInt8(ascii: "D")): return equal(name, "DOCUMENT_URI") ? .documentURI : .other
+        case (12, UInt8(ascii: "Q")): return equal(name, "QUERY_STRING") ? .queryString : .other
+        case (14, UInt8(ascii: "R")): return equal(name, "REQUEST_METHOD") ? .requestMethod : .other
+        case (12, UInt8(ascii: "C")): return equal(name, "CONTENT_TYPE") ? .contentType : .other
+        case (14, UInt8(ascii: "C")): return equal(name, "CONTENT_LENGTH") ? .contentLength : .other
+        case (5..., UInt8(ascii: "H")):
+            return equal(UnsafeRawBufferPointer(rebasing: name[..<5]), "HTTP_") ? .header : .other
+        default: return .other
+        }
     }
 
     /// A param that becomes a header field: `HTTP_*`, and `CONTENT_TYPE`/`CONTENT_LENGTH`
@@ -251,19 +313,26 @@ public final class FastCGIServer: @unchecked Sendable {
         var name: UnsafeRawBufferPointer
         var value: UnsafeRawBufferPointer
         var isHTTP: Bool
+        /// Whether `name` is ASCII (then it is compared and converted byte-wise).
+        var isASCII: Bool
     }
 
     /// The header fields of `params`, in order, each name once (its last value);
-    /// `requestID` gets `HTTP_X_REQUEST_ID`'s value.
+    /// `requestID` gets `HTTP_X_REQUEST_ID`'s value when `RequestID.sanitize` accepts it.
     private static func headers(_ params: UnsafeBufferPointer<HeaderParam>, requestID: inout String?) -> HTTPHeaders {
         var headers = HTTPHeaders()
+        headers.reserveCapacity(params.count)
         for (index, param) in params.enumerated() {
             // A later param of the same name replaces this one (the dictionary's rule).
-            if params[(index + 1)...].contains(where: { sameName($0.name, param.name) }) { continue }
+            if params[(index + 1)...].contains(where: { sameName($0, param) }) { continue }
             if !param.isHTTP && param.value.isEmpty { continue }
             let value = text(param.value)
-            if param.isHTTP && equal(param.name, "HTTP_X_REQUEST_ID") { requestID = value }
-            headers.add(headerName(param.name, dropHTTP: param.isHTTP), value)
+            if param.isHTTP && param.isASCII && equal(param.name, "HTTP_X_REQUEST_ID") {
+                // Checked on the bytes: what it accepts is ASCII, so the String is the same.
+                if RequestID.isAcceptable(param.value.assumingMemoryBound(to: UInt8.self)) { requestID = value }
+            }
+            headers.add(param.isASCII ? headerName(param.name, dropHTTP: param.isHTTP) : nonASCIIHeaderName(param.name, dropHTTP: param.isHTTP),
+                        value)
         }
         return headers
     }
@@ -275,12 +344,13 @@ public final class FastCGIServer: @unchecked Sendable {
         bytes.count == literal.utf8CodeUnitCount && memcmp(bytes.baseAddress!, literal.utf8Start, bytes.count) == 0
     }
 
-    /// Param names compared as the dictionary keyed by String did.
-    private static func sameName(_ a: UnsafeRawBufferPointer, _ b: UnsafeRawBufferPointer) -> Bool {
-        if !a.contains(where: { $0 >= 0x80 }) && !b.contains(where: { $0 >= 0x80 }) {
-            return a.count == b.count && (a.isEmpty || memcmp(a.baseAddress!, b.baseAddress!, a.count) == 0)
+    /// Param names compared as the dictionary keyed by String did: byte-wise when both are
+    /// ASCII (String equality is then byte equality), by the String rules otherwise.
+    private static func sameName(_ a: HeaderParam, _ b: HeaderParam) -> Bool {
+        if a.isASCII && b.isASCII {
+            return a.name.count == b.name.count && (a.name.isEmpty || memcmp(a.name.baseAddress!, b.name.baseAddress!, a.name.count) == 0)
         }
-        return String(decoding: a, as: UTF8.self) == String(decoding: b, as: UTF8.self)
+        return String(decoding: a.name, as: UTF8.self) == String(decoding: b.name, as: UTF8.self)
     }
 
     /// The bytes as a String; invalid UTF-8 is repaired as `String(cString:)` would.
@@ -302,15 +372,10 @@ public final class FastCGIServer: @unchecked Sendable {
 }
 
 /// `HTTP_X_REQUEST_ID` -> `x-request-id`: the header name nginx turned into a param name
-/// (`dropHTTP` false: `CONTENT_TYPE` -> `content-type`).
+/// (`dropHTTP` false: `CONTENT_TYPE` -> `content-type`), for an ASCII `param`.
 private func headerName(_ param: UnsafeRawBufferPointer, dropHTTP: Bool) -> String {
-    guard !param.contains(where: { $0 >= 0x80 }) else {
-        // Not ASCII (nginx drops such header names by default): the String rules, as before.
-        let text = String(decoding: param, as: UTF8.self)
-        return String(dropHTTP ? String(text.dropFirst(5)) : text).replacingUnderscores().lowercased()
-    }
-    // ASCII: map bytes directly.
     let name = UnsafeRawBufferPointer(rebasing: param[(dropHTTP ? 5 : 0)...])
+    if let known = knownHeaderName(name) { return known }
     return String(unsafeUninitializedCapacity: name.count) { out in
         for (index, byte) in name.enumerated() {
             switch byte {
@@ -323,9 +388,88 @@ private func headerName(_ param: UnsafeRawBufferPointer, dropHTTP: Bool) -> Stri
     }
 }
 
+/// The header names most requests carry, ready-made: the same Strings the byte mapping of
+/// `headerName` makes, without making them per request.
+private func knownHeaderName(_ name: UnsafeRawBufferPointer) -> String? {
+    func equal(_ literal: StaticString) -> Bool {
+        name.count == literal.utf8CodeUnitCount && memcmp(name.baseAddress!, literal.utf8Start, name.count) == 0
+    }
+    switch name.count {
+    case 4 where equal("HOST"): return "host"
+    case 6 where equal("ACCEPT"): return "accept"
+    case 6 where equal("ORIGIN"): return "origin"
+    case 10 where equal("USER_AGENT"): return "user-agent"
+    case 10 where equal("CONNECTION"): return "connection"
+    case 9 where equal("X_REAL_IP"): return "x-real-ip"
+    case 12 where equal("X_REQUEST_ID"): return "x-request-id"
+    case 12 where equal("CONTENT_TYPE"): return "content-type"
+    case 13 where equal("AUTHORIZATION"): return "authorization"
+    case 13 where equal("LAST_EVENT_ID"): return "last-event-id"
+    case 14 where equal("CONTENT_LENGTH"): return "content-length"
+    case 15 where equal("ACCEPT_ENCODING"): return "accept-encoding"
+    case 15 where equal("ACCEPT_LANGUAGE"): return "accept-language"
+    case 15 where equal("X_FORWARDED_FOR"): return "x-forwarded-for"
+    default: return nil
+    }
+}
+
+/// `headerName` for a name that is not ASCII (nginx drops such header names by default):
+/// the String rules, as before.
+private func nonASCIIHeaderName(_ param: UnsafeRawBufferPointer, dropHTTP: Bool) -> String {
+    let text = String(decoding: param, as: UTF8.self)
+    return String(dropHTTP ? String(text.dropFirst(5)) : text).replacingUnderscores().lowercased()
+}
+
 private extension String {
     func replacingUnderscores() -> String {
         String(unicodeScalars.map { $0 == "_" ? "-" : Character($0) })
+    }
+}
+
+/// Writes bytes into memory sized beforehand (`FastCGIServer.head`).
+struct ByteWriter {
+    private let buffer: UnsafeMutableBufferPointer<UInt8>
+    private(set) var count = 0
+
+    init(_ buffer: UnsafeMutableBufferPointer<UInt8>) { self.buffer = buffer }
+
+    mutating func put(_ bytes: UnsafeBufferPointer<UInt8>) {
+        precondition(bytes.count <= buffer.count - count, "response head larger than sized")
+        guard let source = bytes.baseAddress, !bytes.isEmpty else { return }
+        (buffer.baseAddress! + count).initialize(from: source, count: bytes.count)
+        count += bytes.count
+    }
+
+    mutating func put(_ text: StaticString) {
+        text.withUTF8Buffer { put($0) }
+    }
+
+    mutating func put(_ text: String) {
+        if text.utf8.withContiguousStorageIfAvailable({ put($0) }) == nil {
+            let copy = Array(text.utf8)
+            copy.withUnsafeBufferPointer { put($0) }
+        }
+    }
+
+    /// The decimal digits of `value`, as `String(value)` writes them.
+    mutating func put(_ value: Int) {
+        let digits = Self.decimalCount(value)
+        precondition(digits <= buffer.count - count, "response head larger than sized")
+        if value < 0 { buffer[count] = UInt8(ascii: "-") }
+        var magnitude = value.magnitude, index = count + digits - 1
+        repeat {
+            buffer[index] = UInt8(ascii: "0") + UInt8(magnitude % 10)
+            magnitude /= 10
+            index -= 1
+        } while magnitude > 0
+        count += digits
+    }
+
+    /// How many bytes `String(value)` has.
+    static func decimalCount(_ value: Int) -> Int {
+        var magnitude = value.magnitude, digits = 1
+        while magnitude >= 10 { magnitude /= 10; digits += 1 }
+        return value < 0 ? digits + 1 : digits
     }
 }
 

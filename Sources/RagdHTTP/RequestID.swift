@@ -5,17 +5,25 @@ import RagdCore
 public enum RequestID {
     /// Accepts 1...128 characters from `[A-Za-z0-9._-]`, else nil.
     public static func sanitize(_ candidate: String?) -> String? {
-        guard let candidate, !candidate.isEmpty, candidate.utf8.count <= 128 else { return nil }
-        for byte in candidate.utf8 {
+        guard var candidate else { return nil }
+        let accepted = candidate.withUTF8 { isAcceptable($0) }
+        return accepted ? candidate : nil
+    }
+
+    /// Whether the UTF-8 `bytes` are an id `sanitize` accepts (1...128 bytes from
+    /// `[A-Za-z0-9._-]`): the transport checks the param's bytes before making a String.
+    public static func isAcceptable(_ bytes: UnsafeBufferPointer<UInt8>) -> Bool {
+        guard !bytes.isEmpty, bytes.count <= 128 else { return false }
+        for byte in bytes {
             switch byte {
             case UInt8(ascii: "a")...UInt8(ascii: "z"), UInt8(ascii: "A")...UInt8(ascii: "Z"),
                  UInt8(ascii: "0")...UInt8(ascii: "9"), UInt8(ascii: "-"), UInt8(ascii: "_"), UInt8(ascii: "."):
                 continue
             default:
-                return nil
+                return false
             }
         }
-        return candidate
+        return true
     }
 
     /// 32 random hex digits, the same shape as nginx's `$request_id`.

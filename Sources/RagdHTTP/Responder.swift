@@ -100,7 +100,9 @@ public final class Responder: Sendable {
     /// Writes the access log line and notifies observers. `route` is the template, or
     /// `unmatched` when no route matched, so labels stay bounded.
     public func finished(_ completed: CompletedRequest) {
-        if logger.logLevel <= .info {
+        // The JSON handler's level is RagdLogging.level (see JSONLogHandler.logLevel): read
+        // it directly rather than through the logger's handler existential.
+        if (writesAccessLinesDirectly ? RagdLogging.level : logger.logLevel) <= .info {
             if writesAccessLinesDirectly {
                 Self.accessLine(completed, label: logger.label).write()
             } else {

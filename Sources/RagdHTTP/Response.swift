@@ -24,13 +24,28 @@ public struct Response: Sendable {
     /// A JSON response; `json` must already be JSON text.
     public static func json(_ json: String, status: Int = 200) -> Response {
         var headers = HTTPHeaders()
+        headers.reserveCapacity(Self.usualHeaderCount)
         headers.add("Content-Type", "application/json")
         return Response(status: status, headers: headers, body: .bytes(Array(json.utf8)))
     }
 
+    /// A JSON response from bytes that are already JSON text (UTF-8).
+    public static func json(bytes: [UInt8], status: Int = 200) -> Response {
+        var headers = HTTPHeaders()
+        headers.reserveCapacity(Self.usualHeaderCount)
+        headers.add("Content-Type", "application/json")
+        return Response(status: status, headers: headers, body: .bytes(bytes))
+    }
+
+    /// Room for the fields most responses end with: the content type, `X-Request-ID` (the
+    /// responder adds it to every response) and a few more (CORS, rate limits), so they are
+    /// added without the list growing (each growth is an allocation and a copy).
+    static let usualHeaderCount = 4
+
     /// A plain-text response.
     public static func text(_ text: String, status: Int = 200, contentType: String = "text/plain; charset=utf-8") -> Response {
         var headers = HTTPHeaders()
+        headers.reserveCapacity(Self.usualHeaderCount)
         headers.add("Content-Type", contentType)
         return Response(status: status, headers: headers, body: .bytes(Array(text.utf8)))
     }

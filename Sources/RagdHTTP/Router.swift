@@ -95,7 +95,7 @@ public struct Router: Sendable {
 
     /// The handler of `route` for `method`, or the methods it allows.
     private static func match(method: String, route: Route, parameters: [String: String]) -> Match {
-        let method = method.uppercased()
+        let method = upperCased(method)
         if let handler = route.handlers[method] ?? (method == "HEAD" ? route.handlers["GET"] : nil) {
             return .found(template: route.template, parameters: parameters, handler: handler)
         }
@@ -107,7 +107,23 @@ public struct Router: Sendable {
     /// What a path without parameters is matched by: the same segments as `splitPath`
     /// sees, i.e. the text with one leading "/" (added when missing).
     private static func literalKey(_ path: String) -> String {
-        path.hasPrefix("/") ? path : "/" + path
+        startsWithSlash(path) ? path : "/" + path
+    }
+
+    /// `path.hasPrefix("/")` without its Unicode machinery when the answer is plain: a
+    /// "/" followed by an ASCII byte (or nothing) is a "/" character of its own (only a
+    /// non-ASCII scalar, a combining mark, can join it into another one).
+    private static func startsWithSlash(_ path: String) -> Bool {
+        var bytes = path.utf8.makeIterator()
+        guard bytes.next() == UInt8(ascii: "/") else { return path.hasPrefix("/") }
+        guard let second = bytes.next(), second >= 0x80 else { return true }
+        return path.hasPrefix("/")
+    }
+
+    /// `method.uppercased()`, skipped when it is upper-case ASCII already (the transport
+    /// upper-cases it).
+    private static func upperCased(_ method: String) -> String {
+        method.utf8.allSatisfy { (UInt8(ascii: "A")...UInt8(ascii: "Z")).contains($0) } ? method : method.uppercased()
     }
 
     /// `split` without copying each segment: matching runs on every request.

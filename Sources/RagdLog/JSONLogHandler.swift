@@ -39,7 +39,7 @@ public struct JSONLogHandler: LogHandler {
         }
         for (key, value) in merged.sorted(by: { $0.key < $1.key }) {
             line.appendKey(key)
-            Self.appendJSON(value, to: &line.bytes)
+            line.withArray { Self.appendJSON(value, to: &$0) }
         }
         return line
     }
@@ -84,61 +84,206 @@ public struct JSONLogHandler: LogHandler {
 /// through it; the access log, once per request, fills one directly and so skips
 /// swift-log's metadata dictionary, its boxed values and the sort (most of a line's cost).
 public struct JSONLogLine {
-    var bytes: [UInt8] = []
+    /// The line so far is `storage[..<count]`; the rest is zeros kept as room, so that each
+    /// piece is copied into place: an Array append of a few bytes cost ~100 instructions
+    /// when measured, and an access log line has ~50 pieces.
+    private var storage = [UInt8](repeating: 0, count: 320)
+    private var count = 0
 
     public init(level: Logger.Level, label: String, message: String) {
-        bytes.reserveCapacity(320)
-        bytes.append(contentsOf: #"{"ts":"#.utf8)
-        JSONText.appendQuoted(Clock.iso8601Now().utf8, to: &bytes)
-        bytes.append(contentsOf: #","level":"#.utf8)
-        JSONText.appendQuoted(level.rawValue.utf8, to: &bytes)
-        bytes.append(contentsOf: #","logger":"#.utf8)
-        JSONText.appendQuoted(label.utf8, to: &bytes)
-        bytes.append(contentsOf: #","pid":"#.utf8)
-        bytes.append(contentsOf: String(ProcessID.current).utf8)
-        bytes.append(contentsOf: #","msg":"#.utf8)
-        JSONText.appendQuoted(message.utf8, to: &bytes)
+        // The timestamp has only digits and `-:T.Z`: nothing to escape.
+        put(#"{"ts":""#)
+        Clock.withISO8601Now { put($0) }
+        put(#"","level":"#)
+        putQuoted(level.rawValue)
+        put(#","logger":"#)
+        putQuoted(label)
+        put(#","pid":"#)
+        putInteger(Int(ProcessID.current))
+        put(#","msg":"#)
+        putQuoted(message)
     }
 
     // Fields go out in the order they are added; `JSONLogHandler` sorts metadata by key,
-    // so a caller that wants the handler's line adds them in key order.
+    // so a caller that wants the handler's line adds them in key order. Keys are literals
+    // (`StaticString`): their bytes are at hand without making a String.
 
-    public mutating func append(_ key: String, _ value: String) {
+    public mutating func append(_ key: StaticString, _ value: String) {
         appendKey(key)
-        JSONText.appendQuoted(value.utf8, to: &bytes)
+        putQuoted(value)
     }
 
-    public mutating func append(_ key: String, _ value: Int) {
+    public mutating func append(_ key: StaticString, _ value: Int) {
         appendKey(key)
-        bytes.append(contentsOf: String(value).utf8)
+        putInteger(value)
     }
 
-    /// A number as the handler writes a Double (not finite: its description, quoted).
-    public mutating func append(_ key: String, _ value: Double) {
+    /// A number as the handler writes a Double (`String(value)`; not finite: its
+    /// description, quoted).
+    public mutating func append(_ key: StaticString, _ value: Double) {
         appendKey(key)
+        let written: Bool = withUnsafeTemporaryAllocation(of: UInt8.self, capacity: Self.thousandthsCapacity) { digits in
+            guard let length = Self.writeThousandths(value, into: digits.baseAddress!) else { return false }
+            put(UnsafeBufferPointer(rebasing: digits[..<length]))
+            return true
+        }
+        if written { return }
         if value.isFinite {
-            bytes.append(contentsOf: String(value).utf8)
+            withArray { $0.append(contentsOf: String(value).utf8) }
         } else {
-            JSONText.appendQuoted(value.description.utf8, to: &bytes)
+            putQuoted(value.description)
         }
     }
 
+    /// Room `writeThousandths` needs: nine digits, the point and three more.
+    static let thousandthsCapacity = 13
+
+    /// Writes `value` exactly as `String(value)` does when it is a whole number of
+    /// thousandths from 0 up to 10^9 (the access log's milliseconds, rounded to
+    /// microseconds), and returns how many bytes; nil (nothing written) for any other value.
+    ///
+    /// Why this is the same text: `String(value)` writes the shortest decimal that reads
+    /// back as `value`, in plain notation below 2^53. `value` is the double nearest to
+    /// k/1000, and below 10^9 doubles are far closer together than 0.001, so no other
+    /// decimal with at most three fraction digits reads back as it, and none with fewer
+    /// digits does unless it is k/1000 with trailing zeros dropped, which is what is
+    /// written (at least one fraction digit, as `12.0`).
+    static func writeThousandths(_ value: Double, into out: UnsafeMutablePointer<UInt8>) -> Int? {
+        // NaN fails the comparison; -0.0 (written "-0.0") fails the sign test.
+        guard value.sign == .plus, value < 1e9 else { return nil }
+        let scaled = (value * 1000).rounded()
+        guard scaled / 1000 == value else { return nil }
+        let thousandths = Int(scaled)
+        var whole = thousandths / 1000, digits = 1
+        while whole >= 10 { whole /= 10; digits += 1 }
+        whole = thousandths / 1000
+        for index in stride(from: digits - 1, through: 0, by: -1) {
+            out[index] = UInt8(ascii: "0") + UInt8(whole % 10)
+            whole /= 10
+        }
+        out[digits] = UInt8(ascii: ".")
+        var length = digits + 1
+        var fraction = thousandths % 1000
+        guard fraction > 0 else {
+            out[length] = UInt8(ascii: "0")
+            return length + 1
+        }
+        var divisor = 100
+        while fraction > 0 {
+            out[length] = UInt8(ascii: "0") + UInt8(fraction / divisor)
+            length += 1
+            fraction %= divisor
+            divisor /= 10
+        }
+        return length
+    }
+
     mutating func appendKey(_ key: String) {
-        bytes.append(UInt8(ascii: ","))
-        JSONText.appendQuoted(key.utf8, to: &bytes)
-        bytes.append(UInt8(ascii: ":"))
+        put(UInt8(ascii: ","))
+        putQuoted(key)
+        put(UInt8(ascii: ":"))
+    }
+
+    private mutating func appendKey(_ key: StaticString) {
+        put(UInt8(ascii: ","))
+        key.withUTF8Buffer { putQuoted($0) }
+        put(UInt8(ascii: ":"))
+    }
+
+    /// Lets `body` append to the line as an Array (for writers that take one: the
+    /// handler's metadata values, escaping); the room is given back after.
+    mutating func withArray(_ body: (inout [UInt8]) -> Void) {
+        storage.removeSubrange(count...)
+        body(&storage)
+        count = storage.count
+    }
+
+    // MARK: writing in place
+
+    /// Makes room for `needed` more bytes after the line.
+    @inline(__always)
+    private mutating func reserve(_ needed: Int) {
+        if storage.count - count < needed {
+            storage.append(contentsOf: repeatElement(0, count: Swift.max(needed, storage.count)))
+        }
+    }
+
+    private mutating func put(_ bytes: UnsafeBufferPointer<UInt8>) {
+        guard let source = bytes.baseAddress, !bytes.isEmpty else { return }
+        reserve(bytes.count)
+        let at = count
+        storage.withUnsafeMutableBufferPointer { room in
+            UnsafeMutableRawPointer(room.baseAddress! + at).copyMemory(from: source, byteCount: bytes.count)
+        }
+        count += bytes.count
+    }
+
+    private mutating func put(_ byte: UInt8) {
+        reserve(1)
+        storage[count] = byte
+        count += 1
+    }
+
+    /// JSON text as it is.
+    private mutating func put(_ text: StaticString) {
+        text.withUTF8Buffer { put($0) }
+    }
+
+    /// `text` as a JSON string literal: copied between quotes when nothing in it needs
+    /// escaping (the usual case: ids, routes, methods), else escaped by `JSONText`.
+    private mutating func putQuoted(_ text: UnsafeBufferPointer<UInt8>) {
+        guard !JSONText.needsEscaping(text) else {
+            withArray { JSONText.appendQuoted(text, to: &$0) }
+            return
+        }
+        reserve(text.count + 2)
+        let at = count
+        storage.withUnsafeMutableBufferPointer { room in
+            room[at] = UInt8(ascii: "\"")
+            if let source = text.baseAddress, !text.isEmpty {
+                UnsafeMutableRawPointer(room.baseAddress! + at + 1).copyMemory(from: source, byteCount: text.count)
+            }
+            room[at + 1 + text.count] = UInt8(ascii: "\"")
+        }
+        count += text.count + 2
+    }
+
+    private mutating func putQuoted(_ text: String) {
+        if text.utf8.withContiguousStorageIfAvailable({ putQuoted($0) }) == nil {
+            withArray { JSONText.appendQuoted(text.utf8, to: &$0) }
+        }
+    }
+
+    /// The decimal digits of `value`, as `String(value)` writes them.
+    private mutating func putInteger(_ value: Int) {
+        var magnitude = value.magnitude, digits = 1
+        while magnitude >= 10 { magnitude /= 10; digits += 1 }
+        let length = value < 0 ? digits + 1 : digits
+        reserve(length)
+        let end = count + length
+        storage.withUnsafeMutableBufferPointer { room in
+            if value < 0 { room[end - length] = UInt8(ascii: "-") }
+            var magnitude = value.magnitude, index = end - 1
+            repeat {
+                room[index] = UInt8(ascii: "0") + UInt8(magnitude % 10)
+                magnitude /= 10
+                index -= 1
+            } while magnitude > 0
+        }
+        count = end
     }
 
     /// The line as it would be written, without its newline (for tests).
-    public var text: String { String(decoding: bytes, as: UTF8.self) + "}" }
+    public var text: String { String(decoding: storage[..<count], as: UTF8.self) + "}" }
 
     /// Closes the line and writes it to stderr.
     public consuming func write() {
-        bytes.append(contentsOf: "}\n".utf8)
-        bytes.withUnsafeBufferPointer { buffer in
+        put("}\n")
+        let length = count
+        storage.withUnsafeBufferPointer { buffer in
             var offset = 0
-            while offset < buffer.count {
-                let n = Glibc.write(2, buffer.baseAddress! + offset, buffer.count - offset)
+            while offset < length {
+                let n = Glibc.write(2, buffer.baseAddress! + offset, length - offset)
                 if n > 0 { offset += n } else if n < 0 && errno == EINTR { continue } else { break }
             }
         }

@@ -79,6 +79,9 @@ public final class MetricsRecorder: @unchecked Sendable {
     private let timeToFirstToken: Int, llmTokens: Int, llmRequests: Int, cacheRequests: Int
     private let rateLimitRejections: Int, rateLimitFailOpen: Int
     private var requestSeries: [RequestSeriesKey: RequestSeries] = [:]
+    /// The last request's key and series (under the same lock): consecutive requests
+    /// mostly share them, and comparing the key costs less than hashing it.
+    private var lastRequestSeries: (key: RequestSeriesKey, series: RequestSeries)?
     private let requestSeriesLock = PThreadMutex()
 
     public init(store: MetricsStore, writer: Int) {
@@ -98,7 +101,12 @@ public final class MetricsRecorder: @unchecked Sendable {
     /// One answered request: counted and its latency observed.
     public func recordRequest(method: String, endpoint: String?, status: Int, seconds: Double) {
         let key = RequestSeriesKey(method: MetricCatalog.methodLabel(method), endpoint: endpoint, status: status)
-        let series = requestSeriesLock.withLock { requestSeries[key] } ?? requestSeries(for: key)
+        let series = requestSeriesLock.withLock { () -> RequestSeries? in
+            if let last = lastRequestSeries, last.key == key { return last.series }
+            guard let found = requestSeries[key] else { return nil }
+            lastRequestSeries = (key, found)
+            return found
+        } ?? requestSeries(for: key)
         store.add(series.count, writer: writer)
         store.observe(series.latency, seconds, writer: writer)
     }

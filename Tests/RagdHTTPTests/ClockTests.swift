@@ -1,3 +1,4 @@
+import Foundation
 import RagdCore
 import Testing
 
@@ -31,6 +32,54 @@ struct ClockTests {
         #expect((before...after).map { Clock.iso8601(seconds: $0, microseconds: nil) }.contains(prefix))
     }
 
+    /// Seconds in the order a cache could get them wrong: repeated, the next one, jumps
+    /// forward and back (the wall clock may be set back), across a day and a year, before
+    /// 1970, and with a year `iso8601` writes in its general form.
+    static let cachedSeconds = [1_700_000_000, 1_700_000_000, 1_700_000_001, 1_700_000_001, 1_700_000_060,
+                                1_700_003_600, 1_699_999_999, 1_700_000_000, 946_684_799, 946_684_800,
+                                951_868_799, 951_868_800, 0, -1, -62_135_596_801, 253_402_300_799,
+                                253_402_300_800, 1_700_000_000]
+
+    @Test func appendedTimestampsMatchFreshlyFormattedOnesAcrossSeconds() {
+        for seconds in Self.cachedSeconds {
+            for micros in [0, 5, 123_456, 999_999, 1_000_000, -1] {
+                var out: [UInt8] = Array("x".utf8)
+                Clock.appendISO8601(seconds: seconds, microseconds: micros, to: &out)
+                #expect(String(decoding: out, as: UTF8.self) == "x" + Clock.iso8601(seconds: seconds, microseconds: micros),
+                        "seconds \(seconds), microseconds \(micros)")
+            }
+        }
+    }
+
+    @Test func appendedTimestampsAreRightWhileThreadsShareTheCache() {
+        // Threads asking for different seconds at once: some find the cache busy and
+        // format their own, some replace the cached second; every answer must be its own.
+        let mismatches = Recorder<Int>()
+        DispatchQueue.concurrentPerform(iterations: 8) { thread in
+            for round in 0..<2_000 {
+                let seconds = Self.cachedSeconds[(thread + round) % Self.cachedSeconds.count] + (round % 3)
+                var out: [UInt8] = []
+                Clock.appendISO8601(seconds: seconds, microseconds: round, to: &out)
+                if String(decoding: out, as: UTF8.self) != Clock.iso8601(seconds: seconds, microseconds: round) {
+                    mismatches.append(seconds)
+                }
+            }
+        }
+        #expect(mismatches.items.isEmpty)
+    }
+
+    @Test func appendedNowIsCurrentAndShapedLikeIso8601Now() {
+        let before = Int(Clock.wallSeconds())
+        var out: [UInt8] = []
+        Clock.appendISO8601Now(to: &out)
+        let after = Int(Clock.wallSeconds())
+        let now = String(decoding: out, as: UTF8.self)
+        #expect(now.count == 27)
+        #expect(now.hasSuffix("Z"))
+        let prefix = String(now.prefix(19)) + "Z"
+        #expect((before...after).map { Clock.iso8601(seconds: $0, microseconds: nil) }.contains(prefix))
+    }
+
     @Test func monotonicClockDoesNotGoBack() {
         let first = Clock.monotonicNanoseconds()
         let second = Clock.monotonicNanoseconds()
@@ -43,3 +92,4 @@ struct ClockTests {
         #expect(Clock.elapsed(from: 1_000, to: 3_500) == 2_500)
     }
 }
+

@@ -62,4 +62,39 @@ struct ResponseTests {
     func reasonPhrases(status: Int, reason: String) {
         #expect(HTTPStatus.reason(status) == reason)
     }
+
+    @Test func headerLookupIsCaseInsensitiveAsLowercasedIs() {
+        // ASCII names of every length around the 8-byte words, and non-ASCII names whose
+        // lower-case forms match across different byte lengths (KELVIN SIGN is "k").
+        let names = ["k", "K", "\u{212A}", "x-\u{212A}ey", "X-KEY", "x-key", "Origin", "ORIGIN", "origin-x",
+                     "Access-Control-Request-Method", "access-control-request-method", "é", "É", "a-very-long-header-naméx"]
+        for stored in names {
+            var headers = HTTPHeaders()
+            headers.add(stored, "v")
+            for asked in names {
+                #expect((headers[asked] != nil) == (stored.lowercased() == asked.lowercased()), "\(stored) / \(asked)")
+            }
+            // The same with ASCII fields around it, added, given at once, then removed.
+            for ascii in [true, false] {
+                var mixed = ascii ? HTTPHeaders([("Host", "h"), (stored, "v")]) : HTTPHeaders()
+                if !ascii { mixed.add("Host", "h"); mixed.add(stored, "v") }
+                for asked in names {
+                    var removed = mixed
+                    removed.remove(asked)
+                    let same = stored.lowercased() == asked.lowercased()
+                    #expect((mixed[asked] == "v") == same, "\(stored) / \(asked)")
+                    #expect(removed.count == (same ? 1 : 2), "\(stored) / \(asked)")
+                    #expect(removed["host"] == "h")
+                }
+            }
+        }
+    }
+
+    @Test func jsonFromBytesIsJSONFromText() {
+        let text = Response.json(#"{"a":1}"#, status: 201), bytes = Response.json(bytes: Array(#"{"a":1}"#.utf8), status: 201)
+        #expect(bytes.status == text.status)
+        #expect(bytes.headers.map(\.name) == text.headers.map(\.name))
+        #expect(bytes.headers.map(\.value) == text.headers.map(\.value))
+        #expect(bytes.bodyBytes == text.bodyBytes)
+    }
 }
