@@ -89,7 +89,7 @@ let package = Package(
         .testTarget(name: "RagdIngestClientTests", dependencies: ["RagdIngestClient", "RagdText"]),
         .testTarget(name: "RagdCacheTests", dependencies: ["RagdCache", "RagdEmbedding", "RagdRedis", "RagdTesting"]),
         .testTarget(name: "RagdRateLimitTests", dependencies: ["RagdRateLimit", "RagdCache", "RagdRedis", "RagdTesting"]),
-        .testTarget(name: "RagdLiveTests", dependencies: ["RagdTesting", "ragd", "RagdPostgres", "RagdMilvus"]),
+        .testTarget(name: "RagdLiveTests", dependencies: ["RagdTesting", "ragd", "RagdPostgres", "RagdMilvus", "RagdFastCGI"]),
     ],
     // Swift 5 mode: the worker threads and the fork-based pool are deliberately not
     // Swift-concurrency code; strict Sendable checking would only add ceremony there.

@@ -92,6 +92,13 @@ public final class FastCGIServer: @unchecked Sendable {
         hooks.requestStarted(thread, request)
 
         var response: Response
+        guard let declaredLength else {
+            // Only a FastCGI client other than nginx sends one (nginx answers 400 itself);
+            // a negative length must not reach readBody, which sizes a buffer with it.
+            response = responder.refuse(request, with: .badRequest("CONTENT_LENGTH is not a byte count."))
+            finish(request, response, fcgi: fcgi, thread: thread, started: started)
+            return
+        }
         if declaredLength > maxBodyBytes {
             response = responder.refuse(request, with: .payloadTooLarge(limit: maxBodyBytes))
         } else {
@@ -103,7 +110,11 @@ public final class FastCGIServer: @unchecked Sendable {
                 response = responder.refuse(request, with: problem)
             }
         }
+        finish(request, response, fcgi: fcgi, thread: thread, started: started)
+    }
 
+    private func finish(_ request: Request, _ response: Response, fcgi: UnsafeMutablePointer<FCGX_Request>,
+                        thread: Int, started: UInt64) {
         let stream = OutputStream(fcgi.pointee.out, connection: fcgi.pointee.ipcFd)
         let sent = write(response, to: stream, headOnly: request.method == "HEAD")
         let completed = CompletedRequest(
@@ -194,7 +205,7 @@ public final class FastCGIServer: @unchecked Sendable {
     /// become Strings (nginx sends about 20, the request keeps 8), with no dictionary in
     /// between; when a name comes twice the last one counts, as it did with the dictionary.
     /// Header fields are in the order nginx sent them.
-    static func makeRequest(_ envp: FCGX_ParamArray?) -> (request: Request, contentLength: Int) {
+    static func makeRequest(_ envp: FCGX_ParamArray?) -> (request: Request, contentLength: Int?) {
         var method: String?, documentURI: String?, queryString: String?
         var requestURI: UnsafeRawBufferPointer?
         var remoteAddress: String?, contentLength: String?, requestID: String?
@@ -275,7 +286,11 @@ public final class FastCGIServer: @unchecked Sendable {
             headers: headers,
             remoteAddress: remoteAddress ?? "",
             requestID: requestID ?? RequestID.generate())
-        return (request, Int(contentLength ?? "") ?? 0)
+        // Absent or empty (nginx sends `$content_length` empty for a GET) is no body; otherwise
+        // it must be a non-negative decimal (nil: refused).
+        guard let contentLength, !contentLength.isEmpty else { return (request, 0) }
+        guard let length = Int(contentLength), length >= 0 else { return (request, nil) }
+        return (request, length)
     }
 
     /// What an ASCII param name is to the request.

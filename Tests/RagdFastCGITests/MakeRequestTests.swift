@@ -10,7 +10,7 @@ import Glibc
 /// C strings, NULL-terminated array).
 @Suite("FastCGI params -> Request")
 struct MakeRequestTests {
-    static func request(_ params: [String]) -> (request: Request, contentLength: Int) {
+    static func request(_ params: [String]) -> (request: Request, contentLength: Int?) {
         let strings = params.map { strdup($0) }
         defer { strings.forEach { free($0) } }
         var envp: [UnsafeMutablePointer<CChar>?] = strings + [nil]
@@ -122,5 +122,15 @@ struct MakeRequestTests {
         #expect(Self.names(request) == ["x-café", "x-åb-c", "x-cafe\u{301}"])
         // Lookups follow the String rules too: "x-café" is the same name, and comes first.
         #expect(request.headers["x-cafe\u{301}"] == "1")
+    }
+
+    @Test func contentLengthIsANonNegativeDecimalOrNone() {
+        #expect(Self.request(["REQUEST_METHOD=GET"]).contentLength == 0, "absent")
+        #expect(Self.request(["CONTENT_LENGTH="]).contentLength == 0, "empty, as nginx sends it for a GET")
+        #expect(Self.request(["CONTENT_LENGTH=0"]).contentLength == 0)
+        #expect(Self.request(["CONTENT_LENGTH=1234"]).contentLength == 1234)
+        for malformed in ["-5", "12abc", " 3", "0x10", "99999999999999999999999"] {
+            #expect(Self.request(["CONTENT_LENGTH=\(malformed)"]).contentLength == nil, "\(malformed)")
+        }
     }
 }

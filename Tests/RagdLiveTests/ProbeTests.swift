@@ -1,4 +1,5 @@
 import Foundation
+import RagdFastCGI
 import RagdTesting
 import Testing
 
@@ -108,6 +109,26 @@ struct ProbeTests {
         #expect(missing.output.contains("404"))
         let nobody = try run(Paths.ragdBinary, ["probe", "--listen", server.directory + "/absent.sock"])
         #expect(nobody.status == 1)
+    }
+
+    /// nginx refuses a malformed Content-Length itself, but any FastCGI client can announce
+    /// one: it is a 400 from the worker, which goes on serving (a negative length used to
+    /// size the body buffer and crash the worker).
+    @Test func malformedContentLengthIsABadRequestNotACrash() throws {
+        let server = try LiveServer()
+        defer { server.stop() }
+        try server.startRagd()
+        let workers = try #require(server.waitForWorkers(2))
+        let client = FastCGIClient(address: .unix(path: server.socketPath))
+        #expect(eventually(timeout: 10) { (try? client.send(uri: "/health"))?.status == 200 })
+        for length in ["-5", "12abc", "99999999999999999999999"] {
+            let refused = try client.send(method: "POST", uri: "/v1/search", params: ["CONTENT_LENGTH": length])
+            #expect(refused.status == 400, "CONTENT_LENGTH \(length)")
+            #expect(String(decoding: refused.body, as: UTF8.self).contains("CONTENT_LENGTH is not a byte count"))
+        }
+        let healthy = try client.send(uri: "/health", params: ["CONTENT_LENGTH": ""])
+        #expect(healthy.status == 200, "an empty CONTENT_LENGTH (nginx's for a GET) is no body")
+        #expect(server.waitForWorkers(2) == workers, "no worker died and was replaced")
     }
 }
 
