@@ -13,6 +13,7 @@ with the system python3. Results go to bench/results/<timestamp>/.
 
 from __future__ import annotations
 
+import http.client
 import json
 import os
 import platform
@@ -541,6 +542,30 @@ http {{
 
 
 UNIT_MS = {"us": 0.001, "ms": 1.0, "s": 1000.0, "m": 60000.0, "h": 3600000.0}
+
+
+def nginx_in_front(s: Settings, tmp: Path, port: int, backend: Backend, name: str, deadline: float,
+                   get) -> subprocess.Popen:
+    """Start an nginx (nginx_conf) in front of a started backend and wait until `get` over a
+    fresh connection to it succeeds; the caller stops the returned process."""
+    conf = tmp / f"nginx-{name}.conf"
+    conf.write_text(nginx_conf(s, tmp, port, backend, tmp / f"{name}.nginx.log"))
+    nginx = subprocess.Popen(["nginx", "-p", str(tmp), "-e", str(tmp / f"{name}.nginx.log"), "-c", str(conf)],
+                             stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT, start_new_session=True)
+
+    def answers():
+        probe = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
+        try:
+            return get(probe)
+        finally:
+            probe.close()
+
+    try:
+        wait_until(f"{name} to answer", deadline, answers)
+    except BaseException:
+        stop_process(nginx, signal.SIGQUIT)
+        raise
+    return nginx
 
 
 def to_ms(text: str) -> float:

@@ -79,19 +79,7 @@ def run_once(name: str, backend: bench.Backend, settings: bench.Settings, tmp: P
 
         bench.wait_until(f"{name} socket and worker", deadline, ready)
         worker = bench.children_of(server.pid)[0]
-        conf = tmp / f"nginx-{name}.conf"
-        conf.write_text(bench.nginx_conf(settings, tmp, port, backend, tmp / f"{name}.nginx.log"))
-        nginx = subprocess.Popen(["nginx", "-p", str(tmp), "-e", str(tmp / f"{name}.nginx.log"), "-c", str(conf)],
-                                 stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT, start_new_session=True)
-
-        def answers():
-            probe = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
-            try:
-                return get(probe)
-            finally:
-                probe.close()
-
-        bench.wait_until(f"{name} to answer", deadline, answers)
+        nginx = bench.nginx_in_front(settings, tmp, port, backend, name, deadline, get)
         conn = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
         for _ in range(requests):
             get(conn)

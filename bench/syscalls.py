@@ -27,6 +27,11 @@ import bench  # noqa: E402
 from callgrind import get  # noqa: E402
 
 
+def traced(pid: str | int, tid: str) -> bool:
+    with open(f"/proc/{pid}/task/{tid}/status") as status:
+        return any(line.startswith("TracerPid:") and line.split()[1] != "0" for line in status)
+
+
 def measure(name, backend, settings, tmp, port, requests, warmup):
     """{syscall: calls per request} of the worker while it serves `requests`."""
     cmd, extra_env = backend.command()
@@ -40,19 +45,7 @@ def measure(name, backend, settings, tmp, port, requests, warmup):
         bench.wait_until(f"{name} socket and worker", deadline,
                          lambda: len(bench.children_of(server.pid)) >= 1 and backend.listening())
         worker = bench.children_of(server.pid)[0]
-        conf = tmp / f"nginx-{name}.conf"
-        conf.write_text(bench.nginx_conf(settings, tmp, port, backend, tmp / f"{name}.nginx.log"))
-        nginx = subprocess.Popen(["nginx", "-p", str(tmp), "-e", str(tmp / f"{name}.nginx.log"), "-c", str(conf)],
-                                 stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT, start_new_session=True)
-
-        def answers():
-            probe = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
-            try:
-                return get(probe)
-            finally:
-                probe.close()
-
-        bench.wait_until(f"{name} to answer", deadline, answers)
+        nginx = bench.nginx_in_front(settings, tmp, port, backend, name, deadline, get)
         conn = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
         for _ in range(warmup):
             get(conn)
@@ -60,7 +53,9 @@ def measure(name, backend, settings, tmp, port, requests, warmup):
         tasks = sorted(os.listdir(f"/proc/{worker}/task"))
         strace = subprocess.Popen(["strace", "-c", "-f", "-o", str(out)] + [a for t in tasks for a in ("-p", t)],
                                   stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        time.sleep(1)  # strace attaches asynchronously; nothing is sent until it has
+        # strace attaches asynchronously: send nothing until every thread reports a tracer.
+        bench.wait_until("strace to attach", time.monotonic() + 30,
+                         lambda: all(traced(worker, t) for t in tasks))
         for _ in range(requests):
             get(conn)
         conn.close()
