@@ -57,11 +57,6 @@ public enum Clock {
         return iso8601Padded(parts, microseconds: microseconds)
     }
 
-    /// Appends the current UTC time to `out` as `iso8601Now()` formats it (no quotes).
-    public static func appendISO8601Now(to out: inout [UInt8]) {
-        withISO8601Now { out.append(contentsOf: $0) }
-    }
-
     /// Calls `body` with the UTF-8 of the current UTC time as `iso8601Now()` formats it,
     /// without making a String (for callers that copy it into their own buffer).
     /// (Not generic: an unspecialized generic call from another module cost more than the
@@ -70,11 +65,6 @@ public enum Clock {
         var ts = timespec()
         clock_gettime(CLOCK_REALTIME, &ts)
         withISO8601(seconds: ts.tv_sec, microseconds: Int(ts.tv_nsec / 1000), body)
-    }
-
-    /// Appends `iso8601(seconds:microseconds:)` of a Unix time to `out`.
-    public static func appendISO8601(seconds: Int, microseconds: Int, to out: inout [UInt8]) {
-        withISO8601(seconds: seconds, microseconds: microseconds) { out.append(contentsOf: $0) }
     }
 
     /// Calls `body` with the UTF-8 of `iso8601(seconds:microseconds:)`, the date and time

@@ -44,7 +44,7 @@ struct ClockTests {
         for seconds in Self.cachedSeconds {
             for micros in [0, 5, 123_456, 999_999, 1_000_000, -1] {
                 var out: [UInt8] = Array("x".utf8)
-                Clock.appendISO8601(seconds: seconds, microseconds: micros, to: &out)
+                Clock.withISO8601(seconds: seconds, microseconds: micros) { out.append(contentsOf: $0) }
                 #expect(String(decoding: out, as: UTF8.self) == "x" + Clock.iso8601(seconds: seconds, microseconds: micros),
                         "seconds \(seconds), microseconds \(micros)")
             }
@@ -59,7 +59,7 @@ struct ClockTests {
             for round in 0..<2_000 {
                 let seconds = Self.cachedSeconds[(thread + round) % Self.cachedSeconds.count] + (round % 3)
                 var out: [UInt8] = []
-                Clock.appendISO8601(seconds: seconds, microseconds: round, to: &out)
+                Clock.withISO8601(seconds: seconds, microseconds: round) { out.append(contentsOf: $0) }
                 if String(decoding: out, as: UTF8.self) != Clock.iso8601(seconds: seconds, microseconds: round) {
                     mismatches.append(seconds)
                 }
@@ -71,7 +71,7 @@ struct ClockTests {
     @Test func appendedNowIsCurrentAndShapedLikeIso8601Now() {
         let before = Int(Clock.wallSeconds())
         var out: [UInt8] = []
-        Clock.appendISO8601Now(to: &out)
+        Clock.withISO8601Now { out.append(contentsOf: $0) }
         let after = Int(Clock.wallSeconds())
         let now = String(decoding: out, as: UTF8.self)
         #expect(now.count == 27)
