@@ -109,6 +109,21 @@ def measure(name: str, backend: bench.Backend, settings: bench.Settings, tmp: Pa
     return (long - short) / requests
 
 
+def backend_for(spec: str, settings: bench.Settings, tmp: Path, tool: str) -> tuple[str, bench.Backend]:
+    """(name, backend) for a command-line spec: `c` (bench/c-hello) or NAME=RAGD_BINARY."""
+    if spec == "c":
+        backend = bench.CHello(settings, tmp)
+        backend.prepare()
+        return "c", backend
+    name, _, binary = spec.partition("=")
+    if not re.fullmatch(r"[A-Za-z0-9_.-]+", name) or not binary:
+        raise SystemExit(f"{tool}: {spec!r} is not NAME=BINARY or c")
+    settings.ragd_bin = binary
+    backend = bench.Ragd(settings, tmp)
+    backend.sock = str(tmp / f"{name}.sock")
+    return name, backend
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("backends", nargs="+", help="NAME=RAGD_BINARY, or c for bench/c-hello")
@@ -124,17 +139,7 @@ def main() -> int:
     try:
         results = []
         for spec in args.backends:
-            if spec == "c":
-                backend = bench.CHello(settings, tmp)
-                backend.prepare()
-                name = "c"
-            else:
-                name, _, binary = spec.partition("=")
-                if not re.fullmatch(r"[A-Za-z0-9_.-]+", name) or not binary:
-                    raise SystemExit(f"callgrind: {spec!r} is not NAME=BINARY or c")
-                settings.ragd_bin = binary
-                backend = bench.Ragd(settings, tmp)
-                backend.sock = str(tmp / f"{name}.sock")
+            name, backend = backend_for(spec, settings, tmp, "callgrind")
             per_request = measure(name, backend, settings, tmp, args.port, args.requests, args.warmup, args.keep)
             results.append((name, per_request))
             print(f"{name}: {per_request:,.0f} instructions/request ({args.requests} requests)", flush=True)

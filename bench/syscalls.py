@@ -13,7 +13,6 @@ request (callgrind does not see the kernel). Run as root, like bench/run.sh.
 import argparse
 import http.client
 import os
-import re
 import shutil
 import signal
 import subprocess
@@ -24,7 +23,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import bench  # noqa: E402
-from callgrind import get  # noqa: E402
+from callgrind import backend_for, get  # noqa: E402
 
 
 def traced(pid: str | int, tid: str) -> bool:
@@ -89,17 +88,7 @@ def main() -> int:
     try:
         results = {}
         for spec in args.backends:
-            if spec == "c":
-                backend = bench.CHello(settings, tmp)
-                backend.prepare()
-                name = "c"
-            else:
-                name, _, binary = spec.partition("=")
-                if not re.fullmatch(r"[A-Za-z0-9_.-]+", name) or not binary:
-                    raise SystemExit(f"syscalls: {spec!r} is not NAME=BINARY or c")
-                settings.ragd_bin = binary
-                backend = bench.Ragd(settings, tmp)
-                backend.sock = str(tmp / f"{name}.sock")
+            name, backend = backend_for(spec, settings, tmp, "syscalls")
             results[name] = measure(name, backend, settings, tmp, args.port, args.requests, args.warmup)
         names = sorted({k for r in results.values() for k in r}, key=lambda k: -max(r.get(k, 0) for r in results.values()))
         print("| syscall | " + " | ".join(results) + " |\n|---|" + "---:|" * len(results))
